@@ -1,0 +1,483 @@
+//! Declarations: enumerations, facts, sets and outcomes.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::{Checker, EnumDef, FactDef, FactId, OutcomeDef, OutcomeId, OutcomeKind};
+use crate::ast::{self, Item, LiteralKind};
+use crate::diag::Diagnostic;
+use crate::source::Span;
+use crate::value::{EnumId, Scalar, Type, Value};
+
+const BUILTIN_TYPES: &[&str] = &["bool", "number", "text", "date", "days"];
+
+impl Checker<'_> {
+    pub(super) fn declarations(&mut self, files: &[ast::File]) {
+        let items = || files.iter().flat_map(|file| file.items.iter());
+        for item in items() {
+            if let Item::Enum(decl) = item {
+                self.enum_decl(decl);
+            }
+        }
+        for item in items() {
+            if let Item::Fact(decl) = item {
+                self.fact_decl(decl);
+            }
+        }
+        self.implicit_as_of();
+        self.fact_prefixes();
+        for item in items() {
+            match item {
+                Item::Set(decl) => self.set_decl(decl),
+                Item::Outcome(decl) => self.outcome_decl(decl),
+                _ => {}
+            }
+        }
+    }
+
+    fn enum_decl(&mut self, decl: &ast::EnumDecl) {
+        if let Some(first) = self.names.enums.get(&decl.name.text) {
+            let first = self
+                .program
+                .enums
+                .get(first.0 as usize)
+                .map(|def| def.span)
+                .unwrap_or_default();
+            self.report(
+                Diagnostic::error(
+                    "tenet::check::duplicate_enum",
+                    format!("enumeration `{}` is declared twice", decl.name.text),
+                )
+                .at(decl.name.span, "declared again here")
+                .also(first, "first declared here")
+                .help(format!(
+                    "first declared at {}",
+                    self.sources.location(first)
+                )),
+            );
+            return;
+        }
+        if BUILTIN_TYPES.contains(&decl.name.text.as_str()) {
+            self.report(
+                Diagnostic::error(
+                    "tenet::check::builtin_type",
+                    format!("`{}` is a built-in type", decl.name.text),
+                )
+                .at(decl.name.span, "choose another name"),
+            );
+            return;
+        }
+        let mut values: Vec<String> = Vec::new();
+        for value in &decl.values {
+            if values.contains(&value.text) {
+                self.report(
+                    Diagnostic::error(
+                        "tenet::check::duplicate_value",
+                        format!(
+                            "`{}` appears twice in enumeration `{}`",
+                            value.text, decl.name.text
+                        ),
+                    )
+                    .at(value.span, "repeated here"),
+                );
+            } else {
+                values.push(value.text.clone());
+            }
+        }
+        let id = EnumId(self.program.enums.len() as u32);
+        self.names.enums.insert(decl.name.text.clone(), id);
+        self.program.enums.push(EnumDef {
+            name: decl.name.text.clone(),
+            values,
+            span: decl.name.span,
+        });
+    }
+
+    /// Resolves a type name: a built-in or a declared enumeration.
+    pub(super) fn scalar_type(&mut self, name: &ast::Name) -> Option<Scalar> {
+        Some(match name.text.as_str() {
+            "bool" => Scalar::Bool,
+            "number" => Scalar::Number,
+            "text" => Scalar::Text,
+            "date" => Scalar::Date,
+            "days" => Scalar::Days,
+            other => match self.names.enums.get(other) {
+                Some(id) => Scalar::Enum(*id),
+                None => {
+                    let candidates: Vec<&str> = BUILTIN_TYPES
+                        .iter()
+                        .copied()
+                        .chain(self.names.enums.keys().map(String::as_str))
+                        .collect();
+                    let diagnostic = Diagnostic::error(
+                        "tenet::check::unknown_type",
+                        format!("unknown type `{other}`"),
+                    )
+                    .at(name.span, "not a built-in type or a declared enumeration")
+                    .suggest(other, candidates);
+                    self.report(diagnostic);
+                    return None;
+                }
+            },
+        })
+    }
+
+    fn fact_decl(&mut self, decl: &ast::FactDecl) {
+        let path = &decl.path.text;
+        if let Some(first) = self.names.facts.get(path) {
+            let first = self
+                .program
+                .facts
+                .get(first.0 as usize)
+                .map(|def| def.span)
+                .unwrap_or_default();
+            self.report(
+                Diagnostic::error(
+                    "tenet::check::duplicate_fact",
+                    format!("fact `{path}` is declared twice"),
+                )
+                .at(decl.path.span, "declared again here")
+                .also(first, "first declared here")
+                .help(format!(
+                    "first declared at {}",
+                    self.sources.location(first)
+                )),
+            );
+            return;
+        }
+        let Some(scalar) = self.scalar_type(&decl.ty.name) else {
+            return;
+        };
+        let ty = if decl.ty.list {
+            Type::List(scalar)
+        } else {
+            scalar.ty()
+        };
+        let default = decl
+            .default
+            .as_ref()
+            .and_then(|literal| self.literal(literal, ty));
+        if decl.optional && decl.default.is_some() {
+            self.report(
+                Diagnostic::warning(
+                    "tenet::check::optional_default",
+                    format!("fact `{path}` has a default, so it is never absent"),
+                )
+                .at(decl.path.span, "both `optional` and `default`")
+                .help("drop `optional`: an omitted or null fact takes the default"),
+            );
+        }
+        let id = FactId(self.program.facts.len() as u32);
+        self.names.facts.insert(path.clone(), id);
+        self.program.facts.push(FactDef {
+            path: path.clone(),
+            ty,
+            optional: decl.optional,
+            default,
+            span: decl.path.span,
+        });
+    }
+
+    /// Every rule set has the date of evaluation, `as_of`.
+    fn implicit_as_of(&mut self) {
+        match self.names.facts.get("as_of").copied() {
+            Some(id) => {
+                self.program.as_of = id;
+                if let Some(def) = self.program.facts.get(id.0 as usize)
+                    && def.ty != Type::Date
+                {
+                    let span = def.span;
+                    self.report(
+                        Diagnostic::error("tenet::check::as_of_type", "the fact `as_of` must be a `date`")
+                            .at(span, "the date of evaluation")
+                            .help("`as_of` is the date the rules are applied at; declare it `fact as_of : date`"),
+                    );
+                }
+            }
+            None => {
+                let id = FactId(self.program.facts.len() as u32);
+                self.names.facts.insert(String::from("as_of"), id);
+                self.program.facts.push(FactDef {
+                    path: String::from("as_of"),
+                    ty: Type::Date,
+                    optional: false,
+                    default: None,
+                    span: Span::default(),
+                });
+                self.program.as_of = id;
+            }
+        }
+    }
+
+    /// `fact a : bool` and `fact a.b : bool` cannot both exist.
+    fn fact_prefixes(&mut self) {
+        let mut problems = Vec::new();
+        for def in &self.program.facts {
+            let mut prefix = String::new();
+            for segment in def.path.split('.') {
+                if !prefix.is_empty() {
+                    if let Some(id) = self.names.facts.get(&prefix) {
+                        problems.push((def.span, def.path.clone(), prefix.clone(), *id));
+                    }
+                    prefix.push('.');
+                }
+                prefix.push_str(segment);
+            }
+        }
+        for (span, path, prefix, _) in problems {
+            self.report(
+                Diagnostic::error(
+                    "tenet::check::fact_prefix",
+                    format!("`{prefix}` is a fact, so `{path}` cannot be one"),
+                )
+                .at(span, format!("`{prefix}` holds a value, not an object"))
+                .help("a fact is either a value or an object of further facts"),
+            );
+        }
+    }
+
+    fn taken(&self, name: &str) -> bool {
+        self.names.sets.contains_key(name)
+            || self.names.outcomes.contains_key(name)
+            || self.names.facts.contains_key(name)
+    }
+
+    fn name_taken(&mut self, name: &ast::Name, what: &str) -> bool {
+        if !self.taken(&name.text) {
+            return false;
+        }
+        self.report(
+            Diagnostic::error(
+                "tenet::check::duplicate_name",
+                format!("the name `{}` is already used", name.text),
+            )
+            .at(
+                name.span,
+                format!("this {what} has the name of a fact, set or outcome"),
+            )
+            .help("facts, sets and outcomes share one name space; rename one of them"),
+        );
+        true
+    }
+
+    fn set_decl(&mut self, decl: &ast::SetDecl) {
+        if self.name_taken(&decl.name, "set") {
+            return;
+        }
+        let scalar = match &decl.ty {
+            Some(name) => self.scalar_type(name),
+            None => match decl.values.first().map(|literal| &literal.kind) {
+                Some(LiteralKind::Text(_)) => Some(Scalar::Text),
+                Some(LiteralKind::Number(_)) => Some(Scalar::Number),
+                Some(LiteralKind::Date(_)) => Some(Scalar::Date),
+                Some(LiteralKind::Days(_)) => Some(Scalar::Days),
+                Some(LiteralKind::Bool(_)) => Some(Scalar::Bool),
+                Some(LiteralKind::Word(word)) => self.unique_enum_of(word),
+                _ => None,
+            },
+        };
+        let Some(scalar) = scalar else {
+            if decl.ty.is_none() {
+                self.report(
+                    Diagnostic::error(
+                        "tenet::check::set_type",
+                        format!("cannot tell what set `{}` holds", decl.name.text),
+                    )
+                    .at(decl.name.span, "give its type")
+                    .help(format!("write `set {} : TypeName = [...]`", decl.name.text)),
+                );
+            }
+            return;
+        };
+        let values: Vec<Value> = decl
+            .values
+            .iter()
+            .filter_map(|literal| self.literal(literal, scalar.ty()))
+            .collect();
+        let value = Value::List(Arc::from(values));
+        self.names
+            .sets
+            .insert(decl.name.text.clone(), (value, scalar, decl.name.span));
+    }
+
+    /// The enumeration holding `word`, if exactly one does.
+    pub(super) fn unique_enum_of(&self, word: &str) -> Option<Scalar> {
+        let mut owners = self
+            .program
+            .enums
+            .iter()
+            .enumerate()
+            .filter(|(_, def)| def.values.iter().any(|value| value == word));
+        let first = owners.next()?;
+        if owners.next().is_some() {
+            return None;
+        }
+        Some(Scalar::Enum(EnumId(first.0 as u32)))
+    }
+
+    fn outcome_decl(&mut self, decl: &ast::OutcomeDecl) {
+        if self.name_taken(&decl.name, "outcome") {
+            return;
+        }
+        let enum_of = |checker: &mut Self, name: &ast::Name| match checker.scalar_type(name) {
+            Some(Scalar::Enum(id)) => Some(id),
+            Some(_) => {
+                checker.report(
+                    Diagnostic::error(
+                        "tenet::check::outcome_type",
+                        format!("`{}` is not an enumeration", name.text),
+                    )
+                    .at(name.span, "expected an enumeration")
+                    .help("outcomes take their values from an `enum`"),
+                );
+                None
+            }
+            None => None,
+        };
+        let kind = match &decl.kind {
+            ast::OutcomeKind::One(name) => enum_of(self, name).map(OutcomeKind::One),
+            ast::OutcomeKind::Set(name) => enum_of(self, name).map(OutcomeKind::Set),
+            ast::OutcomeKind::Duties(name) => enum_of(self, name).map(OutcomeKind::Duties),
+            ast::OutcomeKind::Dates => Some(OutcomeKind::Dates),
+            ast::OutcomeKind::Confidence => Some(OutcomeKind::Confidence),
+        };
+        let Some(kind) = kind else { return };
+        let id = OutcomeId(self.program.outcomes.len() as u32);
+        let unique = matches!(kind, OutcomeKind::Duties(_) | OutcomeKind::Confidence);
+        if unique
+            && let Some(other) =
+                self.program.outcomes.iter().find(|other| {
+                    std::mem::discriminant(&other.kind) == std::mem::discriminant(&kind)
+                })
+        {
+            let other_span = other.span;
+            let other_name = other.name.clone();
+            self.report(
+                Diagnostic::error(
+                    "tenet::check::outcome_twice",
+                    format!("only one outcome can be of this kind; `{other_name}` already is"),
+                )
+                .at(decl.span, "a second one")
+                .also(other_span, "the first")
+                .help(format!(
+                    "first declared at {}",
+                    self.sources.location(other_span)
+                )),
+            );
+            return;
+        }
+        if let OutcomeKind::Duties(_) = kind {
+            self.program.duties = Some(id);
+        }
+        self.names.outcomes.insert(decl.name.text.clone(), id);
+        self.program.outcomes.push(OutcomeDef {
+            name: decl.name.text.clone(),
+            kind,
+            span: decl.name.span,
+        });
+    }
+
+    /// A literal of the expected type (defaults and set members).
+    pub(super) fn literal(&mut self, literal: &ast::Literal, ty: Type) -> Option<Value> {
+        let value = match (&literal.kind, ty) {
+            (LiteralKind::Bool(b), Type::Bool) => Value::Bool(*b),
+            (LiteralKind::Number(n), Type::Number) => Value::Number(*n),
+            (LiteralKind::Text(t), Type::Text) => Value::Text(Arc::from(t.as_str())),
+            (LiteralKind::Date(d), Type::Date) => Value::Date(self.date(d, literal.span)?),
+            (LiteralKind::Days(n), Type::Days) => Value::Days(*n),
+            (LiteralKind::Word(word), Type::Enum(id)) => self.enum_value(id, word, literal.span)?,
+            (LiteralKind::List(items), Type::List(scalar)) => {
+                let values: Option<Vec<Value>> = items
+                    .iter()
+                    .map(|item| self.literal(item, scalar.ty()))
+                    .collect();
+                Value::List(Arc::from(values?))
+            }
+            (_, ty) => {
+                let expected = self.type_name(ty);
+                self.report(
+                    Diagnostic::error(
+                        "tenet::check::type_mismatch",
+                        format!("expected {expected}"),
+                    )
+                    .at(literal.span, format!("this is not {expected}")),
+                );
+                return None;
+            }
+        };
+        Some(value)
+    }
+
+    /// `word` as a value of enumeration `id`, with did-you-mean if it is not one.
+    pub(super) fn enum_value(&mut self, id: EnumId, word: &str, span: Span) -> Option<Value> {
+        let def = self.program.enums.get(id.0 as usize)?;
+        if let Some(index) = def.values.iter().position(|value| value == word) {
+            return Some(Value::Enum(id, index as u32));
+        }
+        let diagnostic = Diagnostic::error(
+            "tenet::check::unknown_value",
+            format!("`{word}` is not a value of enumeration `{}`", def.name),
+        )
+        .at(span, format!("not one of the values of `{}`", def.name));
+        let diagnostic =
+            match crate::diag::did_you_mean(word, def.values.iter().map(String::as_str)) {
+                Some(best) => diagnostic.help(format!("did you mean `{best}`?")),
+                None => diagnostic.help(format!("the values are: {}", list_words(&def.values))),
+            };
+        self.report(diagnostic);
+        None
+    }
+
+    /// A type as the user writes it: `date`, `list of Category`.
+    pub(super) fn type_name(&self, ty: Type) -> String {
+        let scalar = |scalar: Scalar| match scalar {
+            Scalar::Bool => String::from("`bool`"),
+            Scalar::Number => String::from("`number`"),
+            Scalar::Text => String::from("`text`"),
+            Scalar::Date => String::from("`date`"),
+            Scalar::Days => String::from("`days`"),
+            Scalar::Enum(id) => format!(
+                "`{}`",
+                self.program
+                    .enums
+                    .get(id.0 as usize)
+                    .map_or("?", |def| def.name.as_str())
+            ),
+        };
+        match ty {
+            Type::List(inner) => format!("a list of {}", scalar(inner)),
+            other => other.scalar().map(scalar).unwrap_or_default(),
+        }
+    }
+
+    pub(super) fn set(&self, name: &str) -> Option<&(Value, Scalar, Span)> {
+        self.names.sets.get(name)
+    }
+
+    pub(super) fn names_for_suggestion(&self) -> HashMap<&str, ()> {
+        let mut names = HashMap::new();
+        for name in self
+            .names
+            .facts
+            .keys()
+            .chain(self.names.sets.keys())
+            .chain(self.names.outcomes.keys())
+        {
+            names.insert(name.as_str(), ());
+        }
+        names
+    }
+}
+
+/// `a`, `b`, `c` (at most twelve, then "...").
+pub(super) fn list_words(words: &[String]) -> String {
+    let mut shown: Vec<String> = words
+        .iter()
+        .take(12)
+        .map(|word| format!("`{word}`"))
+        .collect();
+    if words.len() > 12 {
+        shown.push(String::from("..."));
+    }
+    shown.join(", ")
+}

@@ -1,0 +1,237 @@
+//! Syntax trees to a resolved, typed [`Program`]. The checker reports every
+//! problem it finds and keeps going; the program is usable only when no
+//! diagnostic is an error.
+
+mod decls;
+mod expr;
+mod order;
+mod rules;
+
+use std::collections::HashMap;
+
+use jiff::civil::Date;
+
+use crate::ast::{self, Level, Strength};
+use crate::diag::Diagnostic;
+use crate::source::{Sources, Span};
+use crate::value::{EnumId, Scalar, Type, Value};
+
+pub use expr::{ArithKind, Expr};
+
+/// Index of a fact in [`Program::facts`] and in evaluated facts.
+#[derive(Clone, Copy, Debug, Default, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct FactId(pub u32);
+
+/// Index of an outcome in [`Program::outcomes`].
+#[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+pub struct OutcomeId(pub u32);
+
+/// A checked rule set, ready to evaluate.
+#[derive(Clone, Debug, Default)]
+pub struct Program {
+    pub enums: Vec<EnumDef>,
+    pub facts: Vec<FactDef>,
+    pub outcomes: Vec<OutcomeDef>,
+    pub blocks: Vec<BlockDef>,
+    pub rules: Vec<RuleDef>,
+    /// Rules in evaluation order: writers of an outcome before its readers,
+    /// overriding rules before the rules they override.
+    pub order: Vec<usize>,
+    /// The `as_of` fact: the date of evaluation.
+    pub as_of: FactId,
+    /// The outcome that `require` and `forbid` speak of, if declared.
+    pub duties: Option<OutcomeId>,
+}
+
+#[derive(Clone, Debug)]
+pub struct EnumDef {
+    pub name: String,
+    pub values: Vec<String>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct FactDef {
+    /// Dotted path, as in the facts JSON.
+    pub path: String,
+    pub ty: Type,
+    pub optional: bool,
+    pub default: Option<Value>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct OutcomeDef {
+    pub name: String,
+    pub kind: OutcomeKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum OutcomeKind {
+    One(EnumId),
+    Set(EnumId),
+    Duties(EnumId),
+    Dates,
+    Confidence,
+}
+
+#[derive(Clone, Debug)]
+pub struct BlockDef {
+    pub id: String,
+    pub title: String,
+    pub strength: Strength,
+    pub applies: Option<Condition>,
+    pub from: Option<Date>,
+    pub until: Option<Date>,
+}
+
+/// A rule, resolved.
+#[derive(Clone, Debug)]
+pub struct RuleDef {
+    pub id: String,
+    pub title: String,
+    pub cites: Vec<String>,
+    pub block: Option<usize>,
+    pub strength: Strength,
+    /// In force from this date (inclusive), combining the rule's and its block's dates.
+    pub from: Option<Date>,
+    /// In force until this date (inclusive).
+    pub until: Option<Date>,
+    pub confidence: Level,
+    pub overrides: Vec<usize>,
+    /// The conjuncts of `when`: all must hold.
+    pub when: Vec<Condition>,
+    pub then: Vec<Effect>,
+    pub span: Span,
+}
+
+/// One condition as written, with what it reads (for explanations).
+#[derive(Clone, Debug)]
+pub struct Condition {
+    pub expr: Expr,
+    /// The source text, whitespace folded.
+    pub text: String,
+    pub facts: Vec<FactId>,
+    pub outcomes: Vec<OutcomeId>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Effect {
+    pub kind: EffectKind,
+    /// The source text, whitespace folded.
+    pub text: String,
+}
+
+#[derive(Clone, Debug)]
+pub enum EffectKind {
+    SetOne {
+        outcome: OutcomeId,
+        value: Expr,
+    },
+    SetDate {
+        outcome: OutcomeId,
+        key: String,
+        value: Expr,
+    },
+    Add {
+        outcome: OutcomeId,
+        values: Vec<Expr>,
+    },
+    Require(u32),
+    Forbid(u32),
+}
+
+impl Program {
+    pub fn enum_values(&self, id: EnumId) -> &[String] {
+        self.enums
+            .get(id.0 as usize)
+            .map_or(&[], |def| def.values.as_slice())
+    }
+
+    pub fn rule_index(&self, id: &str) -> Option<usize> {
+        self.rules.iter().position(|rule| rule.id == id)
+    }
+
+    pub fn fact(&self, id: FactId) -> Option<&FactDef> {
+        self.facts.get(id.0 as usize)
+    }
+
+    pub fn outcome(&self, id: OutcomeId) -> Option<&OutcomeDef> {
+        self.outcomes.get(id.0 as usize)
+    }
+
+    /// The enumeration of the duties outcome (the acts rules require or forbid).
+    pub fn acts(&self) -> Option<EnumId> {
+        match self.outcome(self.duties?)?.kind {
+            OutcomeKind::Duties(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// Checks parsed files together: one rule set.
+pub fn check(files: &[ast::File], sources: &Sources) -> (Program, Vec<Diagnostic>) {
+    let mut checker = Checker {
+        sources,
+        program: Program::default(),
+        diagnostics: Vec::new(),
+        names: Names::default(),
+        deps: Vec::new(),
+    };
+    checker.declarations(files);
+    checker.rules(files);
+    checker.order();
+    (checker.program, checker.diagnostics)
+}
+
+/// Name tables built from the declarations.
+#[derive(Default)]
+struct Names {
+    enums: HashMap<String, EnumId>,
+    facts: HashMap<String, FactId>,
+    sets: HashMap<String, (Value, Scalar, Span)>,
+    outcomes: HashMap<String, OutcomeId>,
+}
+
+struct Checker<'a> {
+    sources: &'a Sources,
+    program: Program,
+    diagnostics: Vec<Diagnostic>,
+    names: Names,
+    /// What each rule reads and writes, by rule index.
+    deps: Vec<rules::Deps>,
+}
+
+impl Checker<'_> {
+    fn report(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// Source text of a span with runs of white space folded to one space.
+    fn text(&self, span: Span) -> String {
+        self.sources
+            .slice(span)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Parses a `YYYY-MM-DD` date written in a rule file.
+    fn date(&mut self, text: &str, span: Span) -> Option<Date> {
+        match text.parse::<Date>() {
+            Ok(date) => Some(date),
+            Err(_) => {
+                self.report(
+                    Diagnostic::error(
+                        "tenet::check::invalid_date",
+                        format!("`{text}` is not a date in the calendar"),
+                    )
+                    .at(span, "no such day")
+                    .help("dates are written YYYY-MM-DD, e.g. `2024-01-31`"),
+                );
+                None
+            }
+        }
+    }
+}

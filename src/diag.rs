@@ -1,0 +1,234 @@
+//! Diagnostics as data: a stable code, a message, the place, help. Wording
+//! lives with each stage; rendering (miette's graphical, narratable and JSON
+//! handlers) lives here and only here.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, JSONReportHandler, LabeledSpan, NamedSource,
+    NarratableReportHandler, SourceSpan,
+};
+
+use crate::source::{Sources, Span};
+
+#[derive(Clone, Copy, Debug, Eq, PartialEq, Ord, PartialOrd)]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// One problem found in rules or facts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    /// Stable code, e.g. `tenet::check::unknown_fact`.
+    pub code: &'static str,
+    pub severity: Severity,
+    /// Lowercase, no trailing period, user input in backticks.
+    pub message: String,
+    /// Where, with the label shown there. `None` for facts and IO problems.
+    pub primary: Option<(Span, String)>,
+    /// Further places in the same file, e.g. the first definition of a duplicate.
+    pub secondary: Vec<(Span, String)>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            primary: None,
+            secondary: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
+    pub fn at(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.primary = Some((span, label.into()));
+        self
+    }
+
+    pub fn also(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.secondary.push((span, label.into()));
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds "did you mean" help when a close candidate exists.
+    pub fn suggest<'a>(self, wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -> Self {
+        match did_you_mean(wrong, candidates) {
+            Some(best) => self.help(format!("did you mean `{best}`?")),
+            None => self,
+        }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// The closest candidate by edit distance, if it is close enough to be a likely typo.
+pub fn did_you_mean<'a>(
+    wrong: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let limit = (wrong.chars().count() / 3).max(2);
+    candidates
+        .into_iter()
+        .map(|candidate| (strsim::damerau_levenshtein(wrong, candidate), candidate))
+        .filter(|(distance, _)| *distance <= limit)
+        .min()
+        .map(|(_, candidate)| candidate)
+}
+
+/// How diagnostics are printed (`--error-format`).
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq, clap::ValueEnum)]
+pub enum ErrorFormat {
+    /// Source snippets with labels (miette's graphical handler).
+    #[default]
+    Human,
+    /// Plain sentences, for screen readers and logs (miette's narratable handler).
+    Plain,
+    /// One JSON object per line (miette's JSON handler).
+    Json,
+}
+
+/// Renders diagnostics in the given format; `color` only affects `human`.
+pub fn render(
+    diagnostics: &[Diagnostic],
+    sources: &Sources,
+    format: ErrorFormat,
+    color: bool,
+) -> String {
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        let view = View::new(diagnostic, sources);
+        let mut one = String::new();
+        let result = match format {
+            ErrorFormat::Human => {
+                let theme = if color {
+                    GraphicalTheme::unicode()
+                } else {
+                    GraphicalTheme::unicode_nocolor()
+                };
+                GraphicalReportHandler::new_themed(theme)
+                    .with_width(100)
+                    .render_report(&mut one, &view)
+            }
+            ErrorFormat::Plain => NarratableReportHandler::new().render_report(&mut one, &view),
+            ErrorFormat::Json => JSONReportHandler::new().render_report(&mut one, &view),
+        };
+        if result.is_err() {
+            one = format!("{}: {}", diagnostic.code, diagnostic.message);
+        }
+        out.push_str(one.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// A diagnostic joined with its source text, as miette wants it.
+struct View<'a> {
+    diagnostic: &'a Diagnostic,
+    source: Option<NamedSource<Arc<str>>>,
+    location: Option<String>,
+}
+
+impl<'a> View<'a> {
+    fn new(diagnostic: &'a Diagnostic, sources: &Sources) -> Self {
+        let primary = diagnostic.primary.as_ref().map(|(span, _)| *span);
+        let source = primary
+            .and_then(|span| sources.get(span.file))
+            .map(|file| NamedSource::new(file.name.clone(), file.text.clone()));
+        let location = primary.map(|span| sources.location(span));
+        View {
+            diagnostic,
+            source,
+            location,
+        }
+    }
+}
+
+impl fmt::Debug for View<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.diagnostic.message)
+    }
+}
+
+impl fmt::Display for View<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.diagnostic.message)
+    }
+}
+
+impl std::error::Error for View<'_> {}
+
+impl miette::Diagnostic for View<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.diagnostic.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diagnostic.severity {
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Error => miette::Severity::Error,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        match (&self.diagnostic.help, &self.location, &self.source) {
+            // Without a snippet (e.g. JSON or an empty file) still say where.
+            (Some(help), _, _) => Some(Box::new(help.clone())),
+            (None, Some(location), None) => Some(Box::new(format!("at {location}"))),
+            _ => None,
+        }
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source
+            .as_ref()
+            .map(|source| source as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.source.as_ref()?;
+        let primary = self
+            .diagnostic
+            .primary
+            .iter()
+            .map(|(span, label)| (span, label, true));
+        let secondary = self
+            .diagnostic
+            .secondary
+            .iter()
+            .map(|(span, label)| (span, label, false));
+        let labels = primary
+            .chain(secondary)
+            .filter_map(move |(span, label, is_primary)| {
+                let (primary_span, _) = self.diagnostic.primary.as_ref()?;
+                if span.file != primary_span.file {
+                    return None;
+                }
+                let at = SourceSpan::new((span.start as usize).into(), span.len());
+                Some(if is_primary {
+                    LabeledSpan::new_primary_with_span(Some(label.clone()), at)
+                } else {
+                    LabeledSpan::new_with_span(Some(label.clone()), at)
+                })
+            });
+        Some(Box::new(labels))
+    }
+}

@@ -1,0 +1,168 @@
+//! Expressions under three-valued logic: a condition that reads an absent
+//! fact, or an outcome in conflict, is unknown (`None`), never guessed.
+
+use super::State;
+use crate::ast::{CompareOp, DutyState};
+use crate::check::{ArithKind, Expr};
+use crate::value::Value;
+
+impl State<'_> {
+    /// The value of an expression, or `None` when it is unknown.
+    pub(super) fn value(&self, expr: &Expr, env: &mut Vec<Value>) -> Option<Value> {
+        match expr {
+            Expr::Const(value) => Some(value.clone()),
+            Expr::Fact(id) => self.facts.get(*id).cloned(),
+            Expr::Var(depth) => env
+                .len()
+                .checked_sub(depth + 1)
+                .and_then(|index| env.get(index))
+                .cloned(),
+            Expr::Outcome(id) => self.read_outcome(*id),
+            Expr::OutcomeDate(id, key) => self.read_date(*id, key).map(Value::Date),
+            Expr::Duty {
+                act,
+                state,
+                negated,
+            } => {
+                let duty = self.duty(*act);
+                let holds = match state {
+                    DutyState::Required => duty.required && !duty.conflicted,
+                    DutyState::Forbidden => duty.forbidden && !duty.conflicted,
+                    DutyState::Conflicted => duty.conflicted,
+                };
+                Some(Value::Bool(holds != *negated))
+            }
+            Expr::Not(inner) => self.truth(inner, env).map(|b| Value::Bool(!b)),
+            Expr::And(parts) => self.all(parts, env).map(Value::Bool),
+            Expr::Or(parts) => self.any(parts, env).map(Value::Bool),
+            Expr::Is {
+                left,
+                right,
+                negated,
+            } => {
+                let (left, right) = (self.value(left, env)?, self.value(right, env)?);
+                Some(Value::Bool(left.same(&right) != *negated))
+            }
+            Expr::In {
+                left,
+                right,
+                negated,
+            } => {
+                let needle = self.value(left, env)?;
+                let Value::List(items) = self.value(right, env)? else {
+                    return None;
+                };
+                Some(Value::Bool(
+                    items.iter().any(|item| item.same(&needle)) != *negated,
+                ))
+            }
+            Expr::Compare { left, op, right } => {
+                let ordering = self.value(left, env)?.compare(&self.value(right, env)?)?;
+                let holds = match op {
+                    CompareOp::Lt => ordering.is_lt(),
+                    CompareOp::Le => ordering.is_le(),
+                    CompareOp::Gt => ordering.is_gt(),
+                    CompareOp::Ge => ordering.is_ge(),
+                };
+                Some(Value::Bool(holds))
+            }
+            Expr::Present { fact, present } => {
+                Some(Value::Bool(self.facts.get(*fact).is_some() == *present))
+            }
+            Expr::Arith { left, kind, right } => {
+                arith(self.value(left, env)?, *kind, self.value(right, env)?)
+            }
+            Expr::Quantified { all, list, body } => {
+                let Value::List(items) = self.value(list, env)? else {
+                    return None;
+                };
+                let mut unknown = false;
+                for item in items.iter() {
+                    env.push(item.clone());
+                    let holds = self.truth(body, env);
+                    env.pop();
+                    match (holds, *all) {
+                        (Some(true), false) => return Some(Value::Bool(true)),
+                        (Some(false), true) => return Some(Value::Bool(false)),
+                        (None, _) => unknown = true,
+                        _ => {}
+                    }
+                }
+                if unknown {
+                    None
+                } else {
+                    Some(Value::Bool(*all))
+                }
+            }
+            Expr::List(items) => {
+                let values: Option<Vec<Value>> =
+                    items.iter().map(|item| self.value(item, env)).collect();
+                Some(Value::List(values?.into()))
+            }
+        }
+    }
+
+    /// A condition's truth: `Some(true)`, `Some(false)` or unknown.
+    pub(super) fn truth(&self, expr: &Expr, env: &mut Vec<Value>) -> Option<bool> {
+        match self.value(expr, env)? {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// Kleene conjunction: false wins, then unknown.
+    fn all(&self, parts: &[Expr], env: &mut Vec<Value>) -> Option<bool> {
+        let mut unknown = false;
+        for part in parts {
+            match self.truth(part, env) {
+                Some(false) => return Some(false),
+                None => unknown = true,
+                Some(true) => {}
+            }
+        }
+        if unknown { None } else { Some(true) }
+    }
+
+    /// Kleene disjunction: true wins, then unknown.
+    fn any(&self, parts: &[Expr], env: &mut Vec<Value>) -> Option<bool> {
+        let mut unknown = false;
+        for part in parts {
+            match self.truth(part, env) {
+                Some(true) => return Some(true),
+                None => unknown = true,
+                Some(false) => {}
+            }
+        }
+        if unknown { None } else { Some(false) }
+    }
+}
+
+fn arith(left: Value, kind: ArithKind, right: Value) -> Option<Value> {
+    Some(match (left, kind, right) {
+        (Value::Date(date), ArithKind::DateShift { subtract }, Value::Days(days)) => {
+            let days = if subtract { days.checked_neg()? } else { days };
+            Value::Date(
+                date.checked_add(jiff::Span::new().try_days(days).ok()?)
+                    .ok()?,
+            )
+        }
+        (Value::Date(a), ArithKind::DateDiff, Value::Date(b)) => {
+            Value::Days(i64::from(a.since(b).ok()?.get_days()))
+        }
+        (Value::Days(a), ArithKind::Days { subtract }, Value::Days(b)) => {
+            Value::Days(if subtract {
+                a.checked_sub(b)?
+            } else {
+                a.checked_add(b)?
+            })
+        }
+        (Value::Number(a), ArithKind::Number { subtract }, Value::Number(b)) => {
+            let result = if subtract { a - b } else { a + b };
+            if !result.is_finite() {
+                return None;
+            }
+            Value::Number(result)
+        }
+        _ => return None,
+    })
+}

@@ -1,0 +1,507 @@
+//! Evaluation: a checked program, a request's facts and a date give an
+//! [`Outcome`]. Deterministic, allocation-light, and it always terminates: the
+//! checker has ordered the rules and expressions have no loops.
+
+mod expr;
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+
+use crate::ast::{Level, Strength};
+use crate::check::{EffectKind, OutcomeId, OutcomeKind, Program};
+use crate::facts::Facts;
+use crate::value::Value;
+
+/// What the rules concluded for one request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    pub as_of: Date,
+    /// One per declared outcome, in declaration order.
+    pub values: Vec<OutcomeValue>,
+    /// Rules that fired and were not overridden, in declaration order.
+    pub fired: Vec<usize>,
+    pub conflicts: Vec<Conflict>,
+    /// How each rule fared, by rule index.
+    pub status: Vec<Status>,
+    /// Rules whose value was adopted for a single-valued outcome.
+    pub decisive: Vec<usize>,
+    /// Conclusions that could not be drawn because a value was unknown: (rule, conclusion index).
+    pub skipped: Vec<(usize, usize)>,
+    /// Duties of a weaker rule set aside by a stronger one: (weaker rule, stronger rule).
+    pub overruled: Vec<(usize, usize)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum OutcomeValue {
+    One(Option<Value>),
+    /// Value indices of the enumeration, in declaration order of the values.
+    Set(Vec<u32>),
+    Dates(BTreeMap<String, Date>),
+    Duties {
+        required: Vec<u32>,
+        forbidden: Vec<u32>,
+    },
+    Confidence(Option<Level>),
+}
+
+/// Two or more rules that cannot all be followed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conflict {
+    pub subject: ConflictSubject,
+    /// Each rule with the value it concluded (`require`/`forbid` for duties).
+    pub sides: Vec<(usize, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConflictSubject {
+    /// A single-valued outcome, or one named date, set to different values.
+    Outcome {
+        outcome: OutcomeId,
+        key: Option<String>,
+    },
+    /// An act both required and forbidden.
+    Duty { act: u32 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Not in force on the date of evaluation.
+    NotInForce,
+    /// Its jurisdiction (or contract, or principles block) does not apply.
+    NotApplicable,
+    /// A condition did not hold: its index, and whether it was unknown rather than false.
+    Failed {
+        condition: usize,
+        unknown: bool,
+    },
+    Fired,
+    /// Its conditions held but a rule that overrides it fired.
+    Overridden {
+        by: usize,
+    },
+}
+
+/// The state of one evaluation.
+struct State<'a> {
+    program: &'a Program,
+    facts: &'a Facts,
+    /// Per outcome: the values rules concluded, with the rule.
+    ones: Vec<Vec<(usize, Value)>>,
+    sets: Vec<Vec<u32>>,
+    dates: Vec<BTreeMap<String, Vec<(usize, Date)>>>,
+    /// Per act: (rule, required?) for every `require` and `forbid` that fired.
+    duties: Vec<Vec<(usize, bool)>>,
+    status: Vec<Status>,
+    skipped: Vec<(usize, usize)>,
+}
+
+/// The resolved state of one act.
+#[derive(Clone, Copy, Default)]
+struct Duty {
+    required: bool,
+    forbidden: bool,
+    conflicted: bool,
+}
+
+/// Evaluates the program against facts whose `as_of` is set.
+pub fn evaluate(program: &Program, facts: &Facts) -> Outcome {
+    let as_of = facts.as_of(program).unwrap_or_default();
+    let outcome_count = program.outcomes.len();
+    let acts = program.acts().map_or(0, |id| program.enum_values(id).len());
+    let mut state = State {
+        program,
+        facts,
+        ones: vec![Vec::new(); outcome_count],
+        sets: vec![Vec::new(); outcome_count],
+        dates: vec![BTreeMap::new(); outcome_count],
+        duties: vec![Vec::new(); acts],
+        status: vec![Status::NotInForce; program.rules.len()],
+        skipped: Vec::new(),
+    };
+    let mut env = Vec::new();
+    let blocks: Vec<bool> = program
+        .blocks
+        .iter()
+        .map(|block| {
+            in_force(as_of, block.from, block.until)
+                && block
+                    .applies
+                    .as_ref()
+                    .is_none_or(|applies| state.truth(&applies.expr, &mut env) == Some(true))
+        })
+        .collect();
+    for &index in &program.order {
+        state.rule(index, as_of, &blocks, &mut env);
+    }
+    state.finish(as_of)
+}
+
+fn in_force(as_of: Date, from: Option<Date>, until: Option<Date>) -> bool {
+    from.is_none_or(|from| from <= as_of) && until.is_none_or(|until| as_of <= until)
+}
+
+impl State<'_> {
+    fn rule(&mut self, index: usize, as_of: Date, blocks: &[bool], env: &mut Vec<Value>) {
+        let Some(rule) = self.program.rules.get(index) else {
+            return;
+        };
+        let status = if !in_force(as_of, rule.from, rule.until) {
+            Status::NotInForce
+        } else if rule
+            .block
+            .is_some_and(|block| !blocks.get(block).copied().unwrap_or(false))
+        {
+            Status::NotApplicable
+        } else {
+            let failed = rule.when.iter().enumerate().find_map(|(condition, when)| {
+                match self.truth(&when.expr, env) {
+                    Some(true) => None,
+                    Some(false) => Some(Status::Failed {
+                        condition,
+                        unknown: false,
+                    }),
+                    None => Some(Status::Failed {
+                        condition,
+                        unknown: true,
+                    }),
+                }
+            });
+            match failed {
+                Some(status) => status,
+                None => {
+                    // Overriding rules come first in the order, so their status is final.
+                    let by = self.program.rules.iter().enumerate().find(|(other, def)| {
+                        def.overrides.contains(&index)
+                            && self.status.get(*other) == Some(&Status::Fired)
+                    });
+                    match by {
+                        Some((by, _)) => Status::Overridden { by },
+                        None => Status::Fired,
+                    }
+                }
+            }
+        };
+        if let Some(slot) = self.status.get_mut(index) {
+            *slot = status;
+        }
+        if status == Status::Fired {
+            self.conclude(index, env);
+        }
+    }
+
+    fn conclude(&mut self, index: usize, env: &mut Vec<Value>) {
+        let Some(rule) = self.program.rules.get(index) else {
+            return;
+        };
+        for (position, effect) in rule.then.iter().enumerate() {
+            let done = match &effect.kind {
+                EffectKind::SetOne { outcome, value } => self.value(value, env).map(|value| {
+                    if let Some(ones) = self.ones.get_mut(outcome.0 as usize) {
+                        ones.push((index, value));
+                    }
+                }),
+                EffectKind::SetDate {
+                    outcome,
+                    key,
+                    value,
+                } => match self.value(value, env) {
+                    Some(Value::Date(date)) => {
+                        if let Some(dates) = self.dates.get_mut(outcome.0 as usize) {
+                            dates.entry(key.clone()).or_default().push((index, date));
+                        }
+                        Some(())
+                    }
+                    _ => None,
+                },
+                EffectKind::Add { outcome, values } => {
+                    let mut all = Some(());
+                    for value in values {
+                        match self.value(value, env) {
+                            Some(Value::Enum(_, member)) => {
+                                if let Some(set) = self.sets.get_mut(outcome.0 as usize)
+                                    && !set.contains(&member)
+                                {
+                                    set.push(member);
+                                }
+                            }
+                            _ => all = None,
+                        }
+                    }
+                    all
+                }
+                EffectKind::Require(act) | EffectKind::Forbid(act) => {
+                    let required = matches!(effect.kind, EffectKind::Require(_));
+                    if let Some(duties) = self.duties.get_mut(*act as usize) {
+                        duties.push((index, required));
+                    }
+                    Some(())
+                }
+            };
+            if done.is_none() {
+                self.skipped.push((index, position));
+            }
+        }
+    }
+
+    fn strength(&self, rule: usize) -> Strength {
+        self.program
+            .rules
+            .get(rule)
+            .map_or(Strength::Soft, |def| def.strength)
+    }
+
+    /// The strongest rules' candidates; several distinct values are a conflict.
+    fn resolve<'v, T: PartialEq>(&self, candidates: &'v [(usize, T)]) -> Resolution<'v, T> {
+        let Some(top) = candidates
+            .iter()
+            .map(|(rule, _)| self.strength(*rule))
+            .max()
+        else {
+            return Resolution::None;
+        };
+        let strongest: Vec<&(usize, T)> = candidates
+            .iter()
+            .filter(|(rule, _)| self.strength(*rule) == top)
+            .collect();
+        let Some((_, first)) = strongest.first() else {
+            return Resolution::None;
+        };
+        if strongest.iter().all(|(_, value)| value == first) {
+            Resolution::Value(first, strongest.iter().map(|(rule, _)| *rule).collect())
+        } else {
+            Resolution::Conflict(strongest)
+        }
+    }
+
+    fn read_outcome(&self, id: OutcomeId) -> Option<Value> {
+        let def = self.program.outcome(id)?;
+        match def.kind {
+            OutcomeKind::One(_) => match self.resolve(self.ones.get(id.0 as usize)?) {
+                Resolution::Value(value, _) => Some(value.clone()),
+                _ => None,
+            },
+            OutcomeKind::Set(enum_id) => {
+                let members = self.sets.get(id.0 as usize)?;
+                Some(Value::List(
+                    members
+                        .iter()
+                        .map(|member| Value::Enum(enum_id, *member))
+                        .collect(),
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    fn read_date(&self, id: OutcomeId, key: &str) -> Option<Date> {
+        match self.resolve(self.dates.get(id.0 as usize)?.get(key)?) {
+            Resolution::Value(date, _) => Some(*date),
+            _ => None,
+        }
+    }
+
+    fn duty(&self, act: u32) -> Duty {
+        let Some(entries) = self.duties.get(act as usize) else {
+            return Duty::default();
+        };
+        let Some(top) = entries.iter().map(|(rule, _)| self.strength(*rule)).max() else {
+            return Duty::default();
+        };
+        let strongest = entries
+            .iter()
+            .filter(|(rule, _)| self.strength(*rule) == top);
+        let (mut required, mut forbidden) = (false, false);
+        for (_, require) in strongest {
+            if *require {
+                required = true;
+            } else {
+                forbidden = true;
+            }
+        }
+        Duty {
+            required,
+            forbidden,
+            conflicted: required && forbidden,
+        }
+    }
+
+    fn finish(self, as_of: Date) -> Outcome {
+        let mut conflicts = Vec::new();
+        let mut decisive = Vec::new();
+        let mut overruled = Vec::new();
+        let mut values = Vec::with_capacity(self.program.outcomes.len());
+        let mut confidence_slot = None;
+        for (index, def) in self.program.outcomes.iter().enumerate() {
+            let id = OutcomeId(index as u32);
+            let value = match def.kind {
+                OutcomeKind::One(_) => {
+                    match self.resolve(self.ones.get(index).map_or(&[][..], Vec::as_slice)) {
+                        Resolution::Value(value, rules) => {
+                            decisive.extend(rules);
+                            OutcomeValue::One(Some(value.clone()))
+                        }
+                        Resolution::Conflict(sides) => {
+                            conflicts.push(self.conflict(
+                                ConflictSubject::Outcome {
+                                    outcome: id,
+                                    key: None,
+                                },
+                                &sides,
+                            ));
+                            OutcomeValue::One(None)
+                        }
+                        Resolution::None => OutcomeValue::One(None),
+                    }
+                }
+                OutcomeKind::Set(_) => {
+                    let mut members = self.sets.get(index).cloned().unwrap_or_default();
+                    members.sort_unstable();
+                    OutcomeValue::Set(members)
+                }
+                OutcomeKind::Dates => {
+                    let mut dates = BTreeMap::new();
+                    for (key, candidates) in self.dates.get(index).into_iter().flatten() {
+                        match self.resolve(candidates) {
+                            Resolution::Value(date, _) => {
+                                dates.insert(key.clone(), *date);
+                            }
+                            Resolution::Conflict(sides) => {
+                                let subject = ConflictSubject::Outcome {
+                                    outcome: id,
+                                    key: Some(key.clone()),
+                                };
+                                conflicts.push(self.conflict(subject, &sides));
+                            }
+                            Resolution::None => {}
+                        }
+                    }
+                    OutcomeValue::Dates(dates)
+                }
+                OutcomeKind::Duties(_) => self.duties_value(&mut conflicts, &mut overruled),
+                OutcomeKind::Confidence => {
+                    confidence_slot = Some(index);
+                    OutcomeValue::Confidence(None)
+                }
+            };
+            values.push(value);
+        }
+        let fired: Vec<usize> = (0..self.status.len())
+            .filter(|rule| self.status.get(*rule) == Some(&Status::Fired))
+            .collect();
+        decisive.sort_unstable();
+        decisive.dedup();
+        if let Some(slot) = confidence_slot.and_then(|index| values.get_mut(index)) {
+            let basis = if decisive.is_empty() {
+                &fired
+            } else {
+                &decisive
+            };
+            let level = basis
+                .iter()
+                .filter_map(|rule| self.program.rules.get(*rule))
+                .map(|rule| rule.confidence)
+                .min();
+            *slot = OutcomeValue::Confidence(level);
+        }
+        Outcome {
+            as_of,
+            values,
+            fired,
+            conflicts,
+            status: self.status,
+            decisive,
+            skipped: self.skipped,
+            overruled,
+        }
+    }
+
+    fn duties_value(
+        &self,
+        conflicts: &mut Vec<Conflict>,
+        overruled: &mut Vec<(usize, usize)>,
+    ) -> OutcomeValue {
+        let (mut required, mut forbidden) = (Vec::new(), Vec::new());
+        for (act, entries) in self.duties.iter().enumerate() {
+            let act = act as u32;
+            let duty = self.duty(act);
+            if duty.conflicted {
+                let Some(top) = entries.iter().map(|(rule, _)| self.strength(*rule)).max() else {
+                    continue;
+                };
+                let sides: Vec<(usize, String)> = entries
+                    .iter()
+                    .filter(|(rule, _)| self.strength(*rule) == top)
+                    .map(|(rule, require)| {
+                        (
+                            *rule,
+                            String::from(if *require { "require" } else { "forbid" }),
+                        )
+                    })
+                    .collect();
+                conflicts.push(Conflict {
+                    subject: ConflictSubject::Duty { act },
+                    sides,
+                });
+            } else if duty.required {
+                required.push(act);
+            } else if duty.forbidden {
+                forbidden.push(act);
+            }
+            // Weaker duties that the stronger ones contradict are set aside, and said so.
+            let stronger = entries.iter().map(|(rule, _)| self.strength(*rule)).max();
+            for (weaker, require) in entries {
+                if Some(self.strength(*weaker)) == stronger {
+                    continue;
+                }
+                let contrary = entries.iter().find(|(rule, other)| {
+                    other != require && Some(self.strength(*rule)) == stronger
+                });
+                if let Some((by, _)) = contrary {
+                    overruled.push((*weaker, *by));
+                }
+            }
+        }
+        OutcomeValue::Duties {
+            required,
+            forbidden,
+        }
+    }
+
+    fn conflict<T: Shown>(&self, subject: ConflictSubject, sides: &[&(usize, T)]) -> Conflict {
+        Conflict {
+            subject,
+            sides: sides
+                .iter()
+                .map(|(rule, value)| (*rule, value.shown(self.program)))
+                .collect(),
+        }
+    }
+}
+
+enum Resolution<'v, T> {
+    None,
+    Value(&'v T, Vec<usize>),
+    Conflict(Vec<&'v (usize, T)>),
+}
+
+/// A concluded value as the user writes it.
+trait Shown {
+    fn shown(&self, program: &Program) -> String;
+}
+
+impl Shown for Value {
+    fn shown(&self, program: &Program) -> String {
+        crate::value::Shown {
+            value: self,
+            enums: &program.enums,
+        }
+        .to_string()
+    }
+}
+
+impl Shown for Date {
+    fn shown(&self, _: &Program) -> String {
+        self.to_string()
+    }
+}

@@ -1,0 +1,19 @@
+//! tenet: a rules language for law, and its engine.
+//!
+//! The pipeline, one module per stage:
+//! - [`syntax`]: text → [`ast::File`] plus diagnostics (pest grammar, logos tokens);
+//! - [`check`]: syntax trees → a resolved, typed [`check::Program`] plus diagnostics;
+//! - [`facts`]: a request's JSON → typed [`facts::Facts`], or located errors;
+//! - [`eval`]: program + facts + date → [`eval::Outcome`] with its explanation;
+//! - [`render`]: outcomes as JSON and as text a lawyer reads.
+
+pub mod ast;
+pub mod check;
+pub mod diag;
+pub mod eval;
+pub mod facts;
+pub mod load;
+pub mod render;
+pub mod source;
+pub mod syntax;
+pub mod value;

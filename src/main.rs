@@ -1,0 +1,190 @@
+//! The `tenet` command line: `check` and `eval`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use jiff::civil::Date;
+
+use tenet::diag::{Diagnostic, ErrorFormat, render};
+use tenet::facts::{self, Schema};
+use tenet::load::{Loaded, load};
+use tenet::render::Report;
+use tenet::source::Sources;
+
+/// tenet: rules for law, applied consistently, explainably and reviewably.
+///
+/// Exit status: 0 success; 1 the rules or the facts have errors; 2 usage error.
+#[derive(Parser)]
+#[command(name = "tenet", version, about, long_about = None)]
+struct Cli {
+    /// How to print diagnostics: `human` (source snippets), `plain` (sentences), `json` (one object per line)
+    #[arg(long, value_enum, global = true, default_value_t = ErrorFormat::Human)]
+    error_format: ErrorFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse and check rule files; diagnostics go to stderr.
+    ///
+    /// Exit status: 0 when there are no errors (warnings allowed), 1 otherwise.
+    Check {
+        /// Rule files, or directories searched for `*.tenet` files
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Evaluate a request's facts against the rules.
+    ///
+    /// Exit status: 0 when evaluated (conflicts are part of the result), 1 when the rules or facts have errors.
+    Eval {
+        /// A rule file, or a directory of `*.tenet` files
+        rules: PathBuf,
+        /// The request's facts, as JSON
+        #[arg(long)]
+        facts: PathBuf,
+        /// Evaluate as of this date (YYYY-MM-DD) instead of the facts' `as_of`
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<Date>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Explain: conditions with their values, overridden rules, rules that did not apply
+        #[arg(long)]
+        explain: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+fn parse_date(text: &str) -> Result<Date, String> {
+    facts::parse_date(text)
+        .ok_or_else(|| format!("`{text}` is not a date; write YYYY-MM-DD, e.g. 2025-02-11"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Deeply nested input is bounded by the parser; a large stack is a second line of defence.
+    let worker = std::thread::Builder::new()
+        .stack_size(256 * 1024 * 1024)
+        .spawn(move || run(cli));
+    match worker.map(|handle| handle.join()) {
+        Ok(Ok(code)) => ExitCode::from(code),
+        _ => {
+            eprintln!(
+                "error: tenet stopped unexpectedly; please report this with the input that caused it"
+            );
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> u8 {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let report = |diagnostics: &[Diagnostic], sources: &Sources| {
+        let text = render(diagnostics, sources, cli.error_format, color);
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    };
+    match cli.command {
+        Command::Check { paths } => {
+            let loaded = load(&paths);
+            report(&loaded.diagnostics, &loaded.sources);
+            if loaded.has_errors() {
+                return 1;
+            }
+            println!("{}", summary(&loaded));
+            0
+        }
+        Command::Eval {
+            rules,
+            facts: facts_path,
+            as_of,
+            format,
+            explain,
+        } => {
+            let loaded = load(&[rules]);
+            if loaded.has_errors() {
+                report(&loaded.diagnostics, &loaded.sources);
+                return 1;
+            }
+            let program = &loaded.program;
+            let bytes = match std::fs::read(&facts_path) {
+                Ok(bytes) => bytes,
+                Err(error) => {
+                    let diagnostic = Diagnostic::error(
+                        "tenet::facts::io",
+                        format!(
+                            "cannot read facts `{}`: {}",
+                            facts_path.display(),
+                            io_reason(&error)
+                        ),
+                    );
+                    report(&[diagnostic], &loaded.sources);
+                    return 1;
+                }
+            };
+            let schema = Schema::new(program);
+            let facts = match facts::from_json(program, &schema, &bytes, as_of) {
+                Ok(facts) => facts,
+                Err(mut diagnostics) => {
+                    let file = facts_path.display().to_string();
+                    for diagnostic in &mut diagnostics {
+                        diagnostic.message = format!("{file}: {}", diagnostic.message);
+                    }
+                    report(&diagnostics, &loaded.sources);
+                    return 1;
+                }
+            };
+            let outcome = tenet::eval::evaluate(program, &facts);
+            let report = Report::new(program, &facts, &outcome);
+            let text = match format {
+                Format::Json => {
+                    let json = report.json(explain);
+                    serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"
+                }
+                Format::Text => report.text(explain),
+            };
+            let _ = std::io::stdout().write_all(text.as_bytes());
+            0
+        }
+    }
+}
+
+fn summary(loaded: &Loaded) -> String {
+    let program = &loaded.program;
+    let warnings = loaded.diagnostics.len();
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("{n} {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
+    format!(
+        "checked {}: {}, {}, {}, {} — {}",
+        plural(loaded.files, "file"),
+        plural(program.rules.len(), "rule"),
+        plural(program.blocks.len(), "block"),
+        plural(program.facts.len(), "fact"),
+        plural(program.outcomes.len(), "outcome"),
+        if warnings == 0 {
+            String::from("no problems")
+        } else {
+            plural(warnings, "warning")
+        }
+    )
+}
+
+fn io_reason(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => String::from("no such file"),
+        std::io::ErrorKind::PermissionDenied => String::from("permission denied"),
+        _ => error.to_string(),
+    }
+}

@@ -1,0 +1,625 @@
+//! Outcomes for people and programs: JSON whose keys are the declared
+//! outcomes, and text a lawyer reads (the decision first, then what to do,
+//! by when, and why, with citations).
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use serde_json::{Map, Value as Json};
+
+use crate::ast::Strength;
+use crate::check::{Condition, OutcomeKind, Program, RuleDef};
+use crate::eval::{ConflictSubject, Outcome, OutcomeValue, Status};
+use crate::facts::Facts;
+use crate::value::{Shown, Value, enum_name, to_json};
+
+/// One rule as the explanation shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleRef {
+    pub id: String,
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jurisdiction: Option<String>,
+    pub citations: Vec<String>,
+}
+
+/// A condition with the values it read.
+#[derive(Clone, Debug, Serialize)]
+pub struct Because {
+    pub condition: String,
+    /// Fact paths and outcome names with their values (`absent` when missing).
+    pub values: Map<String, Json>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Fired {
+    #[serde(flatten)]
+    pub rule: RuleRef,
+    pub confidence: &'static str,
+    pub because: Vec<Because>,
+    pub concluded: Vec<String>,
+    /// Conclusions not drawn because a value they need is unknown.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_concluded: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WhyNot {
+    #[serde(flatten)]
+    pub rule: RuleRef,
+    /// The first condition that did not hold.
+    pub failed: Because,
+    /// `false`, or `unknown` when a value it needs is absent or in conflict.
+    pub result: &'static str,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Overridden {
+    #[serde(flatten)]
+    pub rule: RuleRef,
+    pub by: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Overruled {
+    #[serde(flatten)]
+    pub rule: RuleRef,
+    pub by: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BlockReport {
+    pub id: String,
+    pub title: String,
+    pub kind: &'static str,
+    pub applies: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ConflictReport {
+    /// What is in conflict: an outcome (`decision`, `deadlines.respond_by`) or an act.
+    pub about: String,
+    pub kind: &'static str,
+    pub sides: Vec<ConflictSide>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ConflictSide {
+    #[serde(flatten)]
+    pub rule: RuleRef,
+    pub value: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Explanation {
+    pub as_of: String,
+    pub applicable: Vec<BlockReport>,
+    pub fired: Vec<Fired>,
+    pub overridden: Vec<Overridden>,
+    pub overruled: Vec<Overruled>,
+    pub why_not: Vec<WhyNot>,
+}
+
+/// Everything a caller is told about one evaluation.
+pub struct Report<'a> {
+    program: &'a Program,
+    facts: &'a Facts,
+    outcome: &'a Outcome,
+}
+
+impl<'a> Report<'a> {
+    pub fn new(program: &'a Program, facts: &'a Facts, outcome: &'a Outcome) -> Self {
+        Report {
+            program,
+            facts,
+            outcome,
+        }
+    }
+
+    fn rule_ref(&self, index: usize) -> RuleRef {
+        let Some(rule) = self.program.rules.get(index) else {
+            return RuleRef {
+                id: String::new(),
+                title: String::new(),
+                jurisdiction: None,
+                citations: Vec::new(),
+            };
+        };
+        RuleRef {
+            id: rule.id.clone(),
+            title: rule.title.clone(),
+            jurisdiction: self.block_name(rule),
+            citations: rule.cites.clone(),
+        }
+    }
+
+    fn block_name(&self, rule: &RuleDef) -> Option<String> {
+        rule.block
+            .and_then(|block| self.program.blocks.get(block))
+            .map(|block| block.title.clone())
+    }
+
+    fn rule_id(&self, index: usize) -> String {
+        self.program
+            .rules
+            .get(index)
+            .map(|rule| rule.id.clone())
+            .unwrap_or_default()
+    }
+
+    fn show(&self, value: &Value) -> String {
+        Shown {
+            value,
+            enums: &self.program.enums,
+        }
+        .to_string()
+    }
+
+    /// The JSON of an outcome value.
+    fn outcome_json(&self, kind: OutcomeKind, value: &OutcomeValue) -> Json {
+        match (kind, value) {
+            (_, OutcomeValue::One(value)) => value
+                .as_ref()
+                .map_or(Json::Null, |value| to_json(value, &self.program.enums)),
+            (OutcomeKind::Set(id), OutcomeValue::Set(members)) => {
+                let mut names: Vec<&str> = members
+                    .iter()
+                    .map(|member| enum_name(&self.program.enums, id, *member))
+                    .collect();
+                names.sort_unstable();
+                Json::from(names)
+            }
+            (_, OutcomeValue::Dates(dates)) => Json::Object(
+                dates
+                    .iter()
+                    .map(|(key, date)| (key.clone(), Json::String(date.to_string())))
+                    .collect(),
+            ),
+            (
+                OutcomeKind::Duties(id),
+                OutcomeValue::Duties {
+                    required,
+                    forbidden,
+                },
+            ) => {
+                let names = |acts: &[u32]| {
+                    let mut names: Vec<&str> = acts
+                        .iter()
+                        .map(|act| enum_name(&self.program.enums, id, *act))
+                        .collect();
+                    names.sort_unstable();
+                    Json::from(names)
+                };
+                let mut map = Map::new();
+                map.insert(String::from("required"), names(required));
+                map.insert(String::from("forbidden"), names(forbidden));
+                Json::Object(map)
+            }
+            (_, OutcomeValue::Confidence(level)) => {
+                level.map_or(Json::Null, |level| Json::from(level.as_str()))
+            }
+            _ => Json::Null,
+        }
+    }
+
+    pub fn conflicts(&self) -> Vec<ConflictReport> {
+        self.outcome
+            .conflicts
+            .iter()
+            .map(|conflict| {
+                let (about, kind) = match &conflict.subject {
+                    ConflictSubject::Outcome { outcome, key } => {
+                        let name = self
+                            .program
+                            .outcome(*outcome)
+                            .map_or("", |def| def.name.as_str());
+                        (
+                            key.as_ref()
+                                .map_or(name.to_string(), |key| format!("{name}.{key}")),
+                            "outcome",
+                        )
+                    }
+                    ConflictSubject::Duty { act } => {
+                        let name = self
+                            .program
+                            .acts()
+                            .map_or("", |id| enum_name(&self.program.enums, id, *act));
+                        (name.to_string(), "duty")
+                    }
+                };
+                let sides = conflict
+                    .sides
+                    .iter()
+                    .map(|(rule, value)| ConflictSide {
+                        rule: self.rule_ref(*rule),
+                        value: value.clone(),
+                    })
+                    .collect();
+                ConflictReport { about, kind, sides }
+            })
+            .collect()
+    }
+
+    fn because(&self, condition: &Condition) -> Because {
+        let mut values = Map::new();
+        for fact in &condition.facts {
+            let Some(def) = self.program.fact(*fact) else {
+                continue;
+            };
+            let value = self
+                .facts
+                .get(*fact)
+                .map_or(Json::String(String::from("absent")), |value| {
+                    to_json(value, &self.program.enums)
+                });
+            values.insert(def.path.clone(), value);
+        }
+        for outcome in &condition.outcomes {
+            let Some(def) = self.program.outcome(*outcome) else {
+                continue;
+            };
+            let value = self
+                .outcome
+                .values
+                .get(outcome.0 as usize)
+                .map_or(Json::Null, |value| self.outcome_json(def.kind, value));
+            values.insert(def.name.clone(), value);
+        }
+        Because {
+            condition: condition.text.clone(),
+            values,
+        }
+    }
+
+    pub fn explanation(&self) -> Explanation {
+        let mut fired = Vec::new();
+        let mut overridden = Vec::new();
+        let mut why_not = Vec::new();
+        for (index, status) in self.outcome.status.iter().enumerate() {
+            let Some(rule) = self.program.rules.get(index) else {
+                continue;
+            };
+            match *status {
+                Status::Fired => {
+                    let not_concluded: Vec<String> = self
+                        .outcome
+                        .skipped
+                        .iter()
+                        .filter(|(skipped_rule, _)| *skipped_rule == index)
+                        .filter_map(|(_, position)| {
+                            rule.then.get(*position).map(|effect| effect.text.clone())
+                        })
+                        .collect();
+                    fired.push(Fired {
+                        rule: self.rule_ref(index),
+                        confidence: rule.confidence.as_str(),
+                        because: rule
+                            .when
+                            .iter()
+                            .map(|condition| self.because(condition))
+                            .collect(),
+                        concluded: rule
+                            .then
+                            .iter()
+                            .map(|effect| effect.text.clone())
+                            .filter(|text| !not_concluded.contains(text))
+                            .collect(),
+                        not_concluded,
+                    });
+                }
+                Status::Overridden { by } => overridden.push(Overridden {
+                    rule: self.rule_ref(index),
+                    by: self.rule_id(by),
+                }),
+                Status::Failed { condition, unknown } => {
+                    if let Some(failed) = rule.when.get(condition) {
+                        why_not.push(WhyNot {
+                            rule: self.rule_ref(index),
+                            failed: self.because(failed),
+                            result: if unknown { "unknown" } else { "false" },
+                        });
+                    }
+                }
+                Status::NotInForce | Status::NotApplicable => {}
+            }
+        }
+        let overruled = self
+            .outcome
+            .overruled
+            .iter()
+            .map(|(weaker, by)| Overruled {
+                rule: self.rule_ref(*weaker),
+                by: self.rule_id(*by),
+                reason: String::from("a rule of law or contract prevails over policy"),
+            })
+            .collect();
+        let applicable = self
+            .program
+            .blocks
+            .iter()
+            .enumerate()
+            .map(|(index, block)| BlockReport {
+                id: block.id.clone(),
+                title: block.title.clone(),
+                kind: strength_word(block.strength),
+                applies: self.block_applies(index),
+            })
+            .collect();
+        Explanation {
+            as_of: self.outcome.as_of.to_string(),
+            applicable,
+            fired,
+            overridden,
+            overruled,
+            why_not,
+        }
+    }
+
+    /// Whether a block applied: some rule of it got past applicability, or it has none in force.
+    fn block_applies(&self, block: usize) -> bool {
+        self.program
+            .rules
+            .iter()
+            .zip(&self.outcome.status)
+            .any(|(rule, status)| {
+                rule.block == Some(block)
+                    && !matches!(status, Status::NotApplicable | Status::NotInForce)
+            })
+    }
+
+    /// The JSON output: declared outcomes, `rules`, `conflicts`, and with `explain` the explanation.
+    pub fn json(&self, explain: bool) -> Json {
+        let mut map = Map::new();
+        for (def, value) in self.program.outcomes.iter().zip(&self.outcome.values) {
+            map.insert(def.name.clone(), self.outcome_json(def.kind, value));
+        }
+        let rules: Vec<String> = self
+            .outcome
+            .fired
+            .iter()
+            .map(|rule| self.rule_id(*rule))
+            .collect();
+        map.insert(String::from("rules"), Json::from(rules));
+        map.insert(
+            String::from("conflicts"),
+            serde_json::to_value(self.conflicts()).unwrap_or(Json::Null),
+        );
+        if explain {
+            map.insert(
+                String::from("explanation"),
+                serde_json::to_value(self.explanation()).unwrap_or(Json::Null),
+            );
+        }
+        Json::Object(map)
+    }
+
+    /// The text output. Without `explain`: outcomes, conflicts and the rules
+    /// applied with citations; with it also conditions and values, rules
+    /// overridden and rules that did not apply.
+    pub fn text(&self, explain: bool) -> String {
+        let mut out = String::new();
+        let width = self
+            .program
+            .outcomes
+            .iter()
+            .map(|def| label(&def.name).len())
+            .max()
+            .unwrap_or(0);
+        for (def, value) in self.program.outcomes.iter().zip(&self.outcome.values) {
+            self.outcome_text(&mut out, &label(&def.name), width, def.kind, value);
+        }
+        let conflicts = self.conflicts();
+        if !conflicts.is_empty() {
+            out.push_str("\nConflicts (not resolved; a person must decide):\n");
+            for conflict in &conflicts {
+                let what = if conflict.kind == "duty" {
+                    format!("`{}` is both required and forbidden", conflict.about)
+                } else {
+                    format!("`{}` is set to different values", conflict.about)
+                };
+                let _ = writeln!(out, "  ! {what}");
+                for side in &conflict.sides {
+                    let _ = writeln!(
+                        out,
+                        "    {} {} — {}",
+                        side.rule.id,
+                        side.value,
+                        side_source(&side.rule)
+                    );
+                }
+            }
+        }
+        let explanation = self.explanation();
+        let _ = writeln!(
+            out,
+            "\nReasons (rules applied as of {}):",
+            explanation.as_of
+        );
+        if explanation.fired.is_empty() {
+            out.push_str("  no rule applied\n");
+        }
+        for fired in &explanation.fired {
+            rule_heading(&mut out, &fired.rule);
+            if explain {
+                for because in &fired.because {
+                    let _ = writeln!(
+                        out,
+                        "      because {}{}",
+                        because.condition,
+                        values_text(&because.values)
+                    );
+                }
+                for concluded in &fired.concluded {
+                    let _ = writeln!(out, "      so {concluded}");
+                }
+                for skipped in &fired.not_concluded {
+                    let _ = writeln!(
+                        out,
+                        "      could not {skipped}: a value it needs is unknown"
+                    );
+                }
+            }
+        }
+        if explain {
+            if !explanation.overridden.is_empty() {
+                out.push_str("\nOverridden (held, but set aside by a more specific rule):\n");
+                for item in &explanation.overridden {
+                    let _ = writeln!(
+                        out,
+                        "  {} {} — overridden by {}",
+                        item.rule.id, item.rule.title, item.by
+                    );
+                }
+            }
+            if !explanation.overruled.is_empty() {
+                out.push_str("\nOverruled duties (policy yields to law):\n");
+                for item in &explanation.overruled {
+                    let _ = writeln!(out, "  {} — overruled by {}", item.rule.id, item.by);
+                }
+            }
+            if !explanation.why_not.is_empty() {
+                out.push_str("\nDid not apply (jurisdiction applies, a condition failed):\n");
+                for item in &explanation.why_not {
+                    let _ = writeln!(
+                        out,
+                        "  {} {} — {} is {}{}",
+                        item.rule.id,
+                        item.rule.title,
+                        item.failed.condition,
+                        item.result,
+                        values_text(&item.failed.values)
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    fn outcome_text(
+        &self,
+        out: &mut String,
+        name: &str,
+        width: usize,
+        kind: OutcomeKind,
+        value: &OutcomeValue,
+    ) {
+        let pad = width + 2;
+        match (kind, value) {
+            (_, OutcomeValue::One(value)) => {
+                let shown = value
+                    .as_ref()
+                    .map_or(String::from("none"), |value| self.show(value));
+                let _ = writeln!(out, "{:<pad$}{shown}", format!("{name}:"));
+            }
+            (OutcomeKind::Set(id), OutcomeValue::Set(members)) => {
+                if members.is_empty() {
+                    let _ = writeln!(out, "{:<pad$}none", format!("{name}:"));
+                } else {
+                    let _ = writeln!(out, "{name}:");
+                    let mut names: Vec<&str> = members
+                        .iter()
+                        .map(|member| enum_name(&self.program.enums, id, *member))
+                        .collect();
+                    names.sort_unstable();
+                    for member in names {
+                        let _ = writeln!(out, "  - {member}");
+                    }
+                }
+            }
+            (_, OutcomeValue::Dates(dates)) => {
+                if dates.is_empty() {
+                    let _ = writeln!(out, "{:<pad$}none", format!("{name}:"));
+                } else {
+                    let _ = writeln!(out, "{name}:");
+                    for (key, date) in dates {
+                        let _ = writeln!(out, "  - {key}: {date}");
+                    }
+                }
+            }
+            (
+                OutcomeKind::Duties(id),
+                OutcomeValue::Duties {
+                    required,
+                    forbidden,
+                },
+            ) => {
+                let names = |acts: &[u32]| {
+                    let mut names: Vec<&str> = acts
+                        .iter()
+                        .map(|act| enum_name(&self.program.enums, id, *act))
+                        .collect();
+                    names.sort_unstable();
+                    if names.is_empty() {
+                        String::from("none")
+                    } else {
+                        names.join(", ")
+                    }
+                };
+                let _ = writeln!(out, "{name}:");
+                let _ = writeln!(out, "  - required: {}", names(required));
+                let _ = writeln!(out, "  - forbidden: {}", names(forbidden));
+            }
+            (_, OutcomeValue::Confidence(level)) => {
+                let _ = writeln!(
+                    out,
+                    "{:<pad$}{}",
+                    format!("{name}:"),
+                    level.map_or("none", |level| level.as_str())
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+fn strength_word(strength: Strength) -> &'static str {
+    match strength {
+        Strength::Law => "jurisdiction",
+        Strength::Contract => "contract",
+        Strength::Soft => "principles",
+    }
+}
+
+/// `fallback_decision` → `Fallback decision`.
+fn label(name: &str) -> String {
+    let spaced = name.replace('_', " ");
+    let mut chars = spaced.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => spaced,
+    }
+}
+
+fn side_source(rule: &RuleRef) -> String {
+    let place = rule.jurisdiction.clone().unwrap_or_default();
+    let cites = rule.citations.join("; ");
+    match (place.is_empty(), cites.is_empty()) {
+        (false, false) => format!("{place}: {cites}"),
+        (false, true) => place,
+        _ => cites,
+    }
+}
+
+fn rule_heading(out: &mut String, rule: &RuleRef) {
+    let place = rule
+        .jurisdiction
+        .as_ref()
+        .map(|place| format!(" [{place}]"))
+        .unwrap_or_default();
+    let _ = writeln!(out, "  {} {}{place}", rule.id, rule.title);
+    for cite in &rule.citations {
+        let _ = writeln!(out, "      cites {cite}");
+    }
+}
+
+fn values_text(values: &Map<String, Json>) -> String {
+    if values.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = values
+        .iter()
+        .map(|(name, value)| format!("{name} = {value}"))
+        .collect();
+    format!("  [{}]", parts.join(", "))
+}

@@ -1,0 +1,144 @@
+//! The pest parser generated from `grammar/tenet.pest`. Its `Rule` and `Pair`
+//! types stay inside `syntax`.
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/tenet.pest"]
+pub struct Grammar;
+
+/// Grammar rules in the user's words, for "expected ..." messages.
+pub fn describe(rule: Rule) -> Option<&'static str> {
+    let words = match rule {
+        Rule::EOI => "end of file",
+        Rule::enum_decl
+        | Rule::fact_decl
+        | Rule::set_decl
+        | Rule::outcome_decl
+        | Rule::block
+        | Rule::rule_decl => {
+            "a declaration (`enum`, `fact`, `set`, `outcome`, `jurisdiction`, `contract`, `principles` or `rule`)"
+        }
+        Rule::block_kind => "`jurisdiction`, `contract` or `principles`",
+        Rule::name | Rule::name_list => "a name",
+        Rule::path | Rule::segment => "a fact name",
+        Rule::target => "an outcome name",
+        Rule::scalar_type | Rule::type_expr | Rule::list_type => {
+            "a type (`bool`, `number`, `text`, `date`, `days`, an enum, or `list of ...`)"
+        }
+        Rule::string | Rule::string_body => "a quoted string",
+        Rule::rule_id => "a rule id such as `US-6`",
+        Rule::date_lit => "a date such as `2024-01-31`",
+        Rule::number => "a number",
+        Rule::duration | Rule::days => "a duration such as `14 days`",
+        Rule::level => "`high`, `medium` or `low`",
+        Rule::literal_list | Rule::list => "a list such as `[a, b]`",
+        Rule::expr
+        | Rule::conjunct
+        | Rule::negation
+        | Rule::comparison
+        | Rule::sum
+        | Rule::group
+        | Rule::quantified
+        | Rule::boolean => "a condition or value",
+        Rule::quantifier => "`any` or `all`",
+        Rule::is_test | Rule::in_test | Rule::compare | Rule::compare_op => {
+            "`is`, `in` or a comparison"
+        }
+        Rule::presence => "`present` or `absent`",
+        Rule::duty_state => "`required`, `forbidden` or `conflicted`",
+        Rule::add_op => "`+` or `-`",
+        Rule::cite
+        | Rule::effective
+        | Rule::until
+        | Rule::confidence
+        | Rule::overrides
+        | Rule::when_clause => {
+            "a rule clause (`cite`, `effective`, `until`, `confidence`, `overrides`, `when` or `then`)"
+        }
+        Rule::then_clause => "`then`",
+        Rule::set_outcome | Rule::add_to | Rule::require | Rule::forbid => {
+            "a conclusion (`set`, `add`, `require` or `forbid`)"
+        }
+        Rule::applies => "`applies when`",
+        Rule::one_of
+        | Rule::set_of
+        | Rule::duties_of
+        | Rule::dates_kind
+        | Rule::confidence_kind => {
+            "an outcome kind (`one of`, `set of`, `duties of`, `dates` or `confidence`)"
+        }
+        Rule::optional_kw | Rule::default => "`optional` or `default`",
+        _ => return keyword(rule),
+    };
+    Some(words)
+}
+
+/// The text of a `kw_*` rule, in backticks.
+fn keyword(rule: Rule) -> Option<&'static str> {
+    let words = match rule {
+        Rule::kw_add => "`add`",
+        Rule::kw_and => "`and`",
+        Rule::kw_applies => "`applies`",
+        Rule::kw_cite => "`cite`",
+        Rule::ctx_confidence => "`confidence`",
+        Rule::kw_default => "`default`",
+        Rule::kw_effective => "`effective`",
+        Rule::kw_in => "`in`",
+        Rule::kw_is => "`is`",
+        Rule::kw_not => "`not`",
+        Rule::kw_of => "`of`",
+        Rule::kw_optional => "`optional`",
+        Rule::kw_or => "`or`",
+        Rule::kw_overrides => "`overrides`",
+        Rule::kw_satisfies => "`satisfies`",
+        Rule::kw_then => "`then`",
+        Rule::kw_to => "`to`",
+        Rule::kw_until => "`until`",
+        Rule::kw_when => "`when`",
+        _ => return None,
+    };
+    Some(words)
+}
+
+/// Keyword tokens carry no information once parsed; lowering skips them.
+pub fn is_keyword(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::kw_add
+            | Rule::kw_all
+            | Rule::kw_and
+            | Rule::kw_any
+            | Rule::kw_applies
+            | Rule::kw_cite
+            | Rule::kw_contract
+            | Rule::ctx_confidence
+            | Rule::kw_dates
+            | Rule::kw_default
+            | Rule::kw_duties
+            | Rule::kw_effective
+            | Rule::kw_enum
+            | Rule::kw_fact
+            | Rule::kw_false
+            | Rule::kw_forbid
+            | Rule::kw_in
+            | Rule::kw_is
+            | Rule::kw_jurisdiction
+            | Rule::kw_list
+            | Rule::kw_not
+            | Rule::kw_of
+            | Rule::kw_one
+            | Rule::kw_optional
+            | Rule::kw_or
+            | Rule::kw_outcome
+            | Rule::kw_overrides
+            | Rule::kw_principles
+            | Rule::kw_require
+            | Rule::kw_rule
+            | Rule::kw_satisfies
+            | Rule::kw_set
+            | Rule::kw_then
+            | Rule::kw_to
+            | Rule::kw_true
+            | Rule::kw_until
+            | Rule::kw_when
+    )
+}

@@ -1,0 +1,652 @@
+//! From pest pairs to the syntax tree. The only place that walks `Pair`s.
+
+use pest::iterators::Pair;
+
+use super::grammar::{Rule, is_keyword};
+use crate::ast::*;
+use crate::diag::Diagnostic;
+use crate::source::{FileId, Span};
+
+/// How deep lowering may nest before reporting instead of recursing further.
+const MAX_DEPTH: usize = 128;
+
+pub struct Lower {
+    pub file: FileId,
+    /// Byte offset of the parsed chunk in its file.
+    pub base: usize,
+    pub diagnostics: Vec<Diagnostic>,
+    depth: usize,
+}
+
+/// The meaningful children of a pair: keyword tokens are dropped.
+fn children<'i>(pair: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
+    pair.into_inner()
+        .filter(|child| !is_keyword(child.as_rule()))
+}
+
+impl Lower {
+    pub fn new(file: FileId, base: usize) -> Self {
+        Lower {
+            file,
+            base,
+            diagnostics: Vec::new(),
+            depth: 0,
+        }
+    }
+
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let range = pair.as_span();
+        Span::new(
+            self.file,
+            self.base + range.start(),
+            self.base + range.end(),
+        )
+    }
+
+    fn name(&self, pair: &Pair<'_, Rule>) -> Name {
+        Name {
+            text: pair.as_str().to_string(),
+            span: self.span(pair),
+        }
+    }
+
+    /// Lowers the pairs of one `item_only` parse.
+    pub fn items(&mut self, pair: Pair<'_, Rule>, out: &mut Vec<Item>) {
+        for child in children(pair) {
+            if let Some(item) = self.item(child) {
+                out.push(item);
+            }
+        }
+    }
+
+    fn item(&mut self, pair: Pair<'_, Rule>) -> Option<Item> {
+        Some(match pair.as_rule() {
+            Rule::enum_decl => Item::Enum(self.enum_decl(pair)),
+            Rule::fact_decl => Item::Fact(self.fact_decl(pair)),
+            Rule::set_decl => Item::Set(self.set_decl(pair)),
+            Rule::outcome_decl => Item::Outcome(self.outcome_decl(pair)),
+            Rule::block => Item::Block(self.block(pair)),
+            Rule::rule_decl => Item::Rule(self.rule(pair)),
+            _ => return None,
+        })
+    }
+
+    fn enum_decl(&mut self, pair: Pair<'_, Rule>) -> EnumDecl {
+        let mut name = None;
+        let mut values = Vec::new();
+        for child in children(pair) {
+            match child.as_rule() {
+                Rule::name => name = Some(self.name(&child)),
+                Rule::name_list => {
+                    values = children(child).map(|value| self.name(&value)).collect()
+                }
+                _ => {}
+            }
+        }
+        EnumDecl {
+            name: name.unwrap_or_else(|| self.missing()),
+            values,
+        }
+    }
+
+    fn missing(&self) -> Name {
+        Name {
+            text: String::new(),
+            span: Span::new(self.file, self.base, self.base),
+        }
+    }
+
+    fn fact_decl(&mut self, pair: Pair<'_, Rule>) -> FactDecl {
+        let mut decl = FactDecl {
+            path: self.missing(),
+            ty: TypeExpr {
+                list: false,
+                name: self.missing(),
+            },
+            optional: false,
+            default: None,
+        };
+        for child in children(pair) {
+            match child.as_rule() {
+                Rule::path => decl.path = self.name(&child),
+                Rule::type_expr => decl.ty = self.type_expr(child),
+                Rule::optional_kw => decl.optional = true,
+                Rule::default => {
+                    decl.default = children(child).next().map(|literal| self.literal(literal));
+                }
+                _ => {}
+            }
+        }
+        decl
+    }
+
+    fn type_expr(&self, pair: Pair<'_, Rule>) -> TypeExpr {
+        let mut ty = TypeExpr {
+            list: false,
+            name: self.missing(),
+        };
+        for child in pair.into_inner().flatten() {
+            match child.as_rule() {
+                Rule::list_type => ty.list = true,
+                Rule::name => ty.name = self.name(&child),
+                _ => {}
+            }
+        }
+        ty
+    }
+
+    fn set_decl(&mut self, pair: Pair<'_, Rule>) -> SetDecl {
+        let span = self.span(&pair);
+        let mut decl = SetDecl {
+            name: self.missing(),
+            ty: None,
+            values: Vec::new(),
+            span,
+        };
+        for child in children(pair) {
+            match child.as_rule() {
+                Rule::name => decl.name = self.name(&child),
+                Rule::scalar_type => decl.ty = children(child).next().map(|name| self.name(&name)),
+                Rule::literal_list => {
+                    decl.values = children(child)
+                        .map(|literal| self.literal(literal))
+                        .collect()
+                }
+                _ => {}
+            }
+        }
+        decl
+    }
+
+    fn outcome_decl(&mut self, pair: Pair<'_, Rule>) -> OutcomeDecl {
+        let span = self.span(&pair);
+        let mut name = self.missing();
+        let mut kind = OutcomeKind::Dates;
+        for child in children(pair) {
+            let enum_name = |lower: &Self, child: Pair<'_, Rule>| {
+                children(child)
+                    .next()
+                    .map(|name| lower.name(&name))
+                    .unwrap_or_else(|| lower.missing())
+            };
+            match child.as_rule() {
+                Rule::name => name = self.name(&child),
+                Rule::one_of => kind = OutcomeKind::One(enum_name(self, child)),
+                Rule::set_of => kind = OutcomeKind::Set(enum_name(self, child)),
+                Rule::duties_of => kind = OutcomeKind::Duties(enum_name(self, child)),
+                Rule::dates_kind => kind = OutcomeKind::Dates,
+                Rule::confidence_kind => kind = OutcomeKind::Confidence,
+                _ => {}
+            }
+        }
+        OutcomeDecl { name, kind, span }
+    }
+
+    fn block(&mut self, pair: Pair<'_, Rule>) -> Block {
+        let span = self.span(&pair);
+        let mut block = Block {
+            strength: Strength::Law,
+            id: self.missing(),
+            title: self.missing(),
+            applies: Vec::new(),
+            effective: Vec::new(),
+            until: Vec::new(),
+            rules: Vec::new(),
+            span,
+        };
+        for child in children(pair) {
+            match child.as_rule() {
+                Rule::block_kind => {
+                    block.strength = match child.as_str() {
+                        "principles" => Strength::Soft,
+                        "contract" => Strength::Contract,
+                        _ => Strength::Law,
+                    }
+                }
+                Rule::name => block.id = self.name(&child),
+                Rule::string => block.title = self.string(child),
+                Rule::applies => block
+                    .applies
+                    .extend(children(child).map(|expr| self.expr(expr))),
+                Rule::effective => block.effective.push(self.dated(child)),
+                Rule::until => block.until.push(self.dated(child)),
+                Rule::rule_decl => block.rules.push(self.rule(child)),
+                _ => {}
+            }
+        }
+        block
+    }
+
+    fn dated(&self, pair: Pair<'_, Rule>) -> Dated {
+        let date = children(pair).next();
+        match date {
+            Some(date) => Dated {
+                text: date.as_str().to_string(),
+                span: self.span(&date),
+            },
+            None => Dated {
+                text: String::new(),
+                span: self.missing().span,
+            },
+        }
+    }
+
+    fn string(&self, pair: Pair<'_, Rule>) -> Name {
+        let span = self.span(&pair);
+        let body = children(pair)
+            .next()
+            .map(|body| body.as_str())
+            .unwrap_or("");
+        Name {
+            text: unescape(body),
+            span,
+        }
+    }
+
+    fn rule(&mut self, pair: Pair<'_, Rule>) -> Rule_ {
+        let span = self.span(&pair);
+        let mut rule = Rule_ {
+            id: self.missing(),
+            title: self.missing(),
+            cites: Vec::new(),
+            effective: Vec::new(),
+            until: Vec::new(),
+            confidence: Vec::new(),
+            overrides: Vec::new(),
+            when: Vec::new(),
+            then: Vec::new(),
+            span,
+        };
+        for child in children(pair) {
+            match child.as_rule() {
+                Rule::rule_id => rule.id = self.name(&child),
+                Rule::string => rule.title = self.string(child),
+                Rule::cite => {
+                    if let Some(text) = children(child).next() {
+                        rule.cites.push(self.string(text));
+                    }
+                }
+                Rule::effective => rule.effective.push(self.dated(child)),
+                Rule::until => rule.until.push(self.dated(child)),
+                Rule::confidence => {
+                    for level in children(child) {
+                        let value = match level.as_str() {
+                            "low" => Level::Low,
+                            "medium" => Level::Medium,
+                            _ => Level::High,
+                        };
+                        rule.confidence.push((value, self.span(&level)));
+                    }
+                }
+                Rule::overrides => rule
+                    .overrides
+                    .extend(children(child).map(|id| self.name(&id))),
+                Rule::when_clause => rule
+                    .when
+                    .extend(children(child).map(|expr| self.expr(expr))),
+                Rule::then_clause => {
+                    for conclusion in children(child) {
+                        rule.then.push(self.conclusion(conclusion));
+                    }
+                }
+                _ => {}
+            }
+        }
+        rule
+    }
+
+    fn conclusion(&mut self, pair: Pair<'_, Rule>) -> Conclusion {
+        let rule = pair.as_rule();
+        let mut parts: Vec<Pair<'_, Rule>> = children(pair).collect();
+        match rule {
+            Rule::set_outcome => {
+                let value = parts.pop().map(|expr| self.expr(expr));
+                let target = parts.pop();
+                let (outcome, key) = match target {
+                    Some(target) => {
+                        let mut names = target.into_inner().map(|name| self.name(&name));
+                        (names.next().unwrap_or_else(|| self.missing()), names.next())
+                    }
+                    None => (self.missing(), None),
+                };
+                let value = value.unwrap_or_else(|| self.missing_expr());
+                Conclusion::Set {
+                    outcome,
+                    key,
+                    value,
+                }
+            }
+            Rule::add_to => {
+                let outcome = parts
+                    .pop()
+                    .map(|name| self.name(&name))
+                    .unwrap_or_else(|| self.missing());
+                let values = parts.into_iter().map(|expr| self.expr(expr)).collect();
+                Conclusion::Add { values, outcome }
+            }
+            Rule::forbid => Conclusion::Forbid(
+                parts
+                    .first()
+                    .map(|name| self.name(name))
+                    .unwrap_or_else(|| self.missing()),
+            ),
+            _ => Conclusion::Require(
+                parts
+                    .first()
+                    .map(|name| self.name(name))
+                    .unwrap_or_else(|| self.missing()),
+            ),
+        }
+    }
+
+    fn missing_expr(&self) -> Expr {
+        let name = self.missing();
+        Expr {
+            span: name.span,
+            kind: ExprKind::Path(name),
+        }
+    }
+
+    /// Lowers any expression rule, guarding depth.
+    fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        if self.depth >= MAX_DEPTH {
+            let span = self.span(&pair);
+            if !self
+                .diagnostics
+                .iter()
+                .any(|diagnostic| diagnostic.code == "tenet::parse::too_deep")
+            {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "tenet::parse::too_deep",
+                        "this expression is nested too deeply",
+                    )
+                    .at(span, "nested more than 128 levels here")
+                    .help("split the condition into simpler parts"),
+                );
+            }
+            return self.missing_expr();
+        }
+        self.depth += 1;
+        let expr = self.expr_inner(pair);
+        self.depth -= 1;
+        expr
+    }
+
+    fn expr_inner(&mut self, pair: Pair<'_, Rule>) -> Expr {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        match rule {
+            Rule::path => {
+                return Expr {
+                    span,
+                    kind: ExprKind::Path(self.name(&pair)),
+                };
+            }
+            Rule::number | Rule::string | Rule::date_lit | Rule::duration | Rule::boolean => {
+                return Expr {
+                    span,
+                    kind: ExprKind::Literal(self.literal(pair)),
+                };
+            }
+            _ => {}
+        }
+        let mut parts: Vec<Pair<'_, Rule>> = children(pair).collect();
+        let kind = match rule {
+            Rule::expr
+            | Rule::conjunct
+            | Rule::sum
+            | Rule::comparison
+            | Rule::negation
+            | Rule::group
+                if parts.len() == 1 =>
+            {
+                return parts
+                    .pop()
+                    .map(|only| self.expr(only))
+                    .unwrap_or_else(|| self.missing_expr());
+            }
+            Rule::expr => ExprKind::Or(parts.into_iter().map(|part| self.expr(part)).collect()),
+            Rule::conjunct => {
+                ExprKind::And(parts.into_iter().map(|part| self.expr(part)).collect())
+            }
+            Rule::negation => {
+                // `not not x`: the operand is the last part; each `not` wraps it once more.
+                let operand = parts
+                    .pop()
+                    .map(|last| self.expr(last))
+                    .unwrap_or_else(|| self.missing_expr());
+                let mut expr = operand;
+                for not in parts.iter().rev() {
+                    let start = self.span(not).start as usize;
+                    let wrapped_span = Span::new(self.file, start, span.end as usize);
+                    expr = Expr {
+                        kind: ExprKind::Not(Box::new(expr)),
+                        span: wrapped_span,
+                    };
+                }
+                return expr;
+            }
+            Rule::comparison => self.comparison(parts),
+            Rule::sum => return self.sum(parts),
+            Rule::quantified => self.quantified(parts),
+            Rule::list => ExprKind::List(parts.into_iter().map(|part| self.expr(part)).collect()),
+            _ => return self.missing_expr(),
+        };
+        Expr { kind, span }
+    }
+
+    /// `left is ...`, `left in ...`, `left < ...`
+    fn comparison(&mut self, mut parts: Vec<Pair<'_, Rule>>) -> ExprKind {
+        let Some(test) = parts.pop() else {
+            return ExprKind::List(Vec::new());
+        };
+        let left = parts
+            .pop()
+            .map(|left| self.expr(left))
+            .unwrap_or_else(|| self.missing_expr());
+        let test_rule = test.as_rule();
+        let mut negated = false;
+        let mut operator = None;
+        let mut right = None;
+        for part in children(test) {
+            match part.as_rule() {
+                Rule::not_op => negated = true,
+                Rule::compare_op => operator = Some(part.as_str().to_string()),
+                Rule::presence => right = Some(Err(("presence", part.as_str().to_string()))),
+                Rule::duty_state => right = Some(Err(("duty", part.as_str().to_string()))),
+                _ => right = Some(Ok(part)),
+            }
+        }
+        let left = Box::new(left);
+        match right {
+            Some(Err(("presence", word))) => ExprKind::Presence {
+                operand: left,
+                present: (word == "present") != negated,
+            },
+            Some(Err((_, word))) => {
+                let state = match word.as_str() {
+                    "required" => DutyState::Required,
+                    "forbidden" => DutyState::Forbidden,
+                    _ => DutyState::Conflicted,
+                };
+                match left.kind {
+                    ExprKind::Path(act) => ExprKind::Duty {
+                        act,
+                        state,
+                        negated,
+                    },
+                    _ => {
+                        self.diagnostics.push(
+                            Diagnostic::error(
+                                "tenet::parse::duty_subject",
+                                "only an act can be required, forbidden or conflicted",
+                            )
+                            .at(left.span, "expected the name of an act")
+                            .help("write e.g. `disclose is forbidden`"),
+                        );
+                        ExprKind::Literal(Literal {
+                            kind: LiteralKind::Bool(false),
+                            span: left.span,
+                        })
+                    }
+                }
+            }
+            Some(Ok(part)) => {
+                let right = Box::new(self.expr(part));
+                match (test_rule, operator.as_deref()) {
+                    (Rule::is_test, _) => ExprKind::Is {
+                        left,
+                        right,
+                        negated,
+                    },
+                    (Rule::in_test, _) => ExprKind::In {
+                        left,
+                        right,
+                        negated,
+                    },
+                    (_, Some("<")) => ExprKind::Compare {
+                        left,
+                        op: CompareOp::Lt,
+                        right,
+                    },
+                    (_, Some("<=")) => ExprKind::Compare {
+                        left,
+                        op: CompareOp::Le,
+                        right,
+                    },
+                    (_, Some(">")) => ExprKind::Compare {
+                        left,
+                        op: CompareOp::Gt,
+                        right,
+                    },
+                    _ => ExprKind::Compare {
+                        left,
+                        op: CompareOp::Ge,
+                        right,
+                    },
+                }
+            }
+            None => left.kind,
+        }
+    }
+
+    /// `a + b - c`, left-associative.
+    fn sum(&mut self, parts: Vec<Pair<'_, Rule>>) -> Expr {
+        let mut parts = parts.into_iter();
+        let Some(first) = parts.next() else {
+            return self.missing_expr();
+        };
+        let mut expr = self.expr(first);
+        while let (Some(op), Some(operand)) = (parts.next(), parts.next()) {
+            let op = if op.as_str() == "-" {
+                ArithOp::Sub
+            } else {
+                ArithOp::Add
+            };
+            let right = self.expr(operand);
+            let span = Span::new(self.file, expr.span.start as usize, right.span.end as usize);
+            expr = Expr {
+                kind: ExprKind::Arith {
+                    left: Box::new(expr),
+                    op,
+                    right: Box::new(right),
+                },
+                span,
+            };
+        }
+        expr
+    }
+
+    fn quantified(&mut self, parts: Vec<Pair<'_, Rule>>) -> ExprKind {
+        let mut all = false;
+        let mut var = self.missing();
+        let mut exprs = Vec::new();
+        for part in parts {
+            match part.as_rule() {
+                Rule::quantifier => all = part.as_str() == "all",
+                Rule::name => var = self.name(&part),
+                _ => exprs.push(self.expr(part)),
+            }
+        }
+        let mut exprs = exprs.into_iter();
+        let list = exprs.next().unwrap_or_else(|| self.missing_expr());
+        let body = exprs.next().unwrap_or_else(|| self.missing_expr());
+        ExprKind::Quantified {
+            all,
+            var,
+            list: Box::new(list),
+            body: Box::new(body),
+        }
+    }
+
+    fn literal(&mut self, pair: Pair<'_, Rule>) -> Literal {
+        let span = self.span(&pair);
+        let text = pair.as_str();
+        let kind = match pair.as_rule() {
+            Rule::boolean => LiteralKind::Bool(text == "true"),
+            Rule::number => match text.parse::<f64>() {
+                Ok(number) if number.is_finite() => LiteralKind::Number(number),
+                _ => {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            "tenet::parse::number",
+                            format!("`{text}` is not a number tenet can hold"),
+                        )
+                        .at(span, "too large"),
+                    );
+                    LiteralKind::Number(0.0)
+                }
+            },
+            Rule::string => LiteralKind::Text(self.string(pair).text),
+            Rule::date_lit => LiteralKind::Date(text.to_string()),
+            Rule::duration => {
+                let number = children(pair)
+                    .next()
+                    .map(|number| number.as_str().to_string())
+                    .unwrap_or_default();
+                match number.parse::<i64>() {
+                    Ok(days) if days.abs() <= 3_650_000 => LiteralKind::Days(days),
+                    _ => {
+                        self.diagnostics.push(
+                            Diagnostic::error(
+                                "tenet::parse::duration",
+                                format!("`{number}` is not a whole number of days"),
+                            )
+                            .at(span, "expected a whole number of days")
+                            .help("durations are whole days between -3650000 and 3650000"),
+                        );
+                        LiteralKind::Days(0)
+                    }
+                }
+            }
+            Rule::literal_list => {
+                LiteralKind::List(children(pair).map(|item| self.literal(item)).collect())
+            }
+            _ => LiteralKind::Word(text.to_string()),
+        };
+        Literal { kind, span }
+    }
+}
+
+/// The text of a string literal without its escapes.
+fn unescape(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
+
+/// Rust has no type alias for the AST rule beside pest's `Rule`.
+type Rule_ = crate::ast::Rule;

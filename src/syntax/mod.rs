@@ -1,0 +1,131 @@
+//! Text to syntax tree. Parsing never fails: it returns the items it could
+//! read and a diagnostic for every item it could not.
+
+mod grammar;
+pub mod lexer;
+mod lower;
+
+use pest::Parser as _;
+use pest::error::{ErrorVariant, InputLocation};
+
+use crate::ast::File;
+use crate::diag::Diagnostic;
+use crate::source::{FileId, Span};
+use grammar::{Grammar, Rule};
+
+/// Brackets and quantifiers may nest this deep.
+const MAX_NESTING: usize = 64;
+
+/// Parses one rule file.
+pub fn parse(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
+    let tokens = lexer::tokens(text);
+    let mut items = Vec::new();
+    let mut diagnostics = Vec::new();
+    for (start, end) in lexer::item_ranges(text, &tokens) {
+        let chunk = text.get(start..end).unwrap_or("");
+        let chunk_tokens: Vec<_> = tokens
+            .iter()
+            .filter(|token| token.start >= start && token.end <= end)
+            .cloned()
+            .collect();
+        if let Some(offset) = lexer::too_deep(text, &chunk_tokens, MAX_NESTING) {
+            diagnostics.push(
+                Diagnostic::error(
+                    "tenet::parse::too_deep",
+                    "this item nests brackets or quantifiers too deeply",
+                )
+                .at(
+                    Span::new(file, offset, offset + 1),
+                    format!("more than {MAX_NESTING} levels deep here"),
+                )
+                .help("split the condition into simpler parts"),
+            );
+            continue;
+        }
+        match Grammar::parse(Rule::item_only, chunk) {
+            Ok(pairs) => {
+                let mut lower = lower::Lower::new(file, start);
+                for pair in pairs {
+                    lower.items(pair, &mut items);
+                }
+                diagnostics.append(&mut lower.diagnostics);
+            }
+            Err(error) => diagnostics.push(syntax_error(file, text, &tokens, start, &error)),
+        }
+    }
+    (File { items }, diagnostics)
+}
+
+/// A pest error in the user's words: what was expected and what was found.
+fn syntax_error(
+    file: FileId,
+    text: &str,
+    tokens: &[lexer::Lexeme],
+    base: usize,
+    error: &pest::error::Error<Rule>,
+) -> Diagnostic {
+    let offset = base
+        + match error.location {
+            InputLocation::Pos(pos) => pos,
+            InputLocation::Span((start, _)) => start,
+        };
+    let found = lexer::describe_at(text, tokens, offset);
+    let mut expected: Vec<&str> = match &error.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives
+            .iter()
+            .filter_map(|rule| grammar::describe(*rule))
+            .collect(),
+        ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    expected.sort_unstable();
+    expected.dedup();
+    let wanted = match expected.as_slice() {
+        [] => String::from("something else"),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    };
+    let end = tokens
+        .iter()
+        .find(|token| token.start >= offset)
+        .map_or(offset, |token| token.end.max(offset));
+    let mut diagnostic = Diagnostic::error(
+        "tenet::parse::syntax",
+        format!("expected {wanted}, found {found}"),
+    )
+    .at(
+        Span::new(
+            file,
+            offset,
+            end.max(offset + 1).min(text.len().max(offset)),
+        ),
+        format!("expected {wanted}"),
+    );
+    if found.starts_with("the reserved word") {
+        diagnostic = diagnostic.help("reserved words cannot be used as names; choose another name");
+    }
+    diagnostic
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lexer::KEYWORDS;
+
+    /// The lexer's keyword list and the grammar's `kw_*` rules are the same words.
+    #[test]
+    fn keywords_match_grammar() {
+        let grammar = include_str!("../../grammar/tenet.pest");
+        let mut from_grammar: Vec<&str> = grammar
+            .lines()
+            .filter_map(|line| line.strip_prefix("kw_"))
+            .filter_map(|rest| rest.split_whitespace().next())
+            .collect();
+        from_grammar.sort_unstable();
+        let mut sorted = KEYWORDS.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(
+            sorted, KEYWORDS,
+            "KEYWORDS must stay sorted for binary search"
+        );
+        assert_eq!(from_grammar, KEYWORDS);
+    }
+}
