@@ -145,11 +145,7 @@ pub struct Rule {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Conclusion {
     /// `set decision to disclose`, `set deadlines.gag_end to nondisclosure.end_date`
-    Set {
-        outcome: Name,
-        key: Option<Name>,
-        value: Expr,
-    },
+    Set { outcome: Name, key: Option<Name>, value: Expr },
     /// `add notify_customer, preserve_data to actions`
     Add { values: Vec<Expr>, outcome: Name },
     /// `require notify_customer`

@@ -6,8 +6,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use miette::{
-    GraphicalReportHandler, GraphicalTheme, JSONReportHandler, LabeledSpan, NamedSource,
-    NarratableReportHandler, SourceSpan,
+    GraphicalReportHandler, GraphicalTheme, JSONReportHandler, LabeledSpan, NamedSource, NarratableReportHandler,
+    SourceSpan,
 };
 
 use crate::source::{Sources, Span};
@@ -46,10 +46,7 @@ impl Diagnostic {
     }
 
     pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
-        Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(code, message)
-        }
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, message) }
     }
 
     pub fn at(mut self, span: Span, label: impl Into<String>) -> Self {
@@ -81,10 +78,7 @@ impl Diagnostic {
 }
 
 /// The closest candidate by edit distance, if it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(
-    wrong: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn did_you_mean<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (wrong.chars().count() / 3).max(2);
     candidates
         .into_iter()
@@ -107,26 +101,15 @@ pub enum ErrorFormat {
 }
 
 /// Renders diagnostics in the given format; `color` only affects `human`.
-pub fn render(
-    diagnostics: &[Diagnostic],
-    sources: &Sources,
-    format: ErrorFormat,
-    color: bool,
-) -> String {
+pub fn render(diagnostics: &[Diagnostic], sources: &Sources, format: ErrorFormat, color: bool) -> String {
     let mut out = String::new();
     for diagnostic in diagnostics {
         let view = View::new(diagnostic, sources);
         let mut one = String::new();
         let result = match format {
             ErrorFormat::Human => {
-                let theme = if color {
-                    GraphicalTheme::unicode()
-                } else {
-                    GraphicalTheme::unicode_nocolor()
-                };
-                GraphicalReportHandler::new_themed(theme)
-                    .with_width(100)
-                    .render_report(&mut one, &view)
+                let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+                GraphicalReportHandler::new_themed(theme).with_width(100).render_report(&mut one, &view)
             }
             ErrorFormat::Plain => NarratableReportHandler::new().render_report(&mut one, &view),
             ErrorFormat::Json => JSONReportHandler::new().render_report(&mut one, &view),
@@ -154,11 +137,7 @@ impl<'a> View<'a> {
             .and_then(|span| sources.get(span.file))
             .map(|file| NamedSource::new(file.name.clone(), file.text.clone()));
         let location = primary.map(|span| sources.location(span));
-        View {
-            diagnostic,
-            source,
-            location,
-        }
+        View { diagnostic, source, location }
     }
 }
 
@@ -198,37 +177,25 @@ impl miette::Diagnostic for View<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.source
-            .as_ref()
-            .map(|source| source as &dyn miette::SourceCode)
+        self.source.as_ref().map(|source| source as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         self.source.as_ref()?;
-        let primary = self
-            .diagnostic
-            .primary
-            .iter()
-            .map(|(span, label)| (span, label, true));
-        let secondary = self
-            .diagnostic
-            .secondary
-            .iter()
-            .map(|(span, label)| (span, label, false));
-        let labels = primary
-            .chain(secondary)
-            .filter_map(move |(span, label, is_primary)| {
-                let (primary_span, _) = self.diagnostic.primary.as_ref()?;
-                if span.file != primary_span.file {
-                    return None;
-                }
-                let at = SourceSpan::new((span.start as usize).into(), span.len());
-                Some(if is_primary {
-                    LabeledSpan::new_primary_with_span(Some(label.clone()), at)
-                } else {
-                    LabeledSpan::new_with_span(Some(label.clone()), at)
-                })
-            });
+        let primary = self.diagnostic.primary.iter().map(|(span, label)| (span, label, true));
+        let secondary = self.diagnostic.secondary.iter().map(|(span, label)| (span, label, false));
+        let labels = primary.chain(secondary).filter_map(move |(span, label, is_primary)| {
+            let (primary_span, _) = self.diagnostic.primary.as_ref()?;
+            if span.file != primary_span.file {
+                return None;
+            }
+            let at = SourceSpan::new((span.start as usize).into(), span.len());
+            Some(if is_primary {
+                LabeledSpan::new_primary_with_span(Some(label.clone()), at)
+            } else {
+                LabeledSpan::new_with_span(Some(label.clone()), at)
+            })
+        });
         Some(Box::new(labels))
     }
 }

@@ -60,9 +60,7 @@ fn insert(level: &mut BTreeMap<String, Node>, path: &str, id: FactId) {
             level.insert(path.to_string(), Node::Leaf(id));
         }
         Some((head, rest)) => {
-            let node = level
-                .entry(head.to_string())
-                .or_insert_with(|| Node::Object(BTreeMap::new()));
+            let node = level.entry(head.to_string()).or_insert_with(|| Node::Object(BTreeMap::new()));
             if let Node::Object(children) = node {
                 insert(children, rest, id);
             }
@@ -84,19 +82,11 @@ pub fn from_json(
             _ => "the facts are not valid JSON",
         };
         let detail = error.to_string();
-        let detail = detail
-            .split(" at line ")
-            .next()
-            .unwrap_or(&detail)
-            .to_string();
+        let detail = detail.split(" at line ").next().unwrap_or(&detail).to_string();
         vec![
             Diagnostic::error(
                 "tenet::facts::syntax",
-                format!(
-                    "{what}: {detail}, at line {} column {}",
-                    error.line(),
-                    error.column()
-                ),
+                format!("{what}: {detail}, at line {} column {}", error.line(), error.column()),
             )
             .help("facts are one JSON object whose fields follow the vocabulary"),
         ]
@@ -111,13 +101,7 @@ pub fn from_value(
     json: &Json,
     as_of: Option<Date>,
 ) -> Result<Facts, Vec<Diagnostic>> {
-    let mut reader = Reader {
-        program,
-        facts: Facts {
-            values: vec![None; program.facts.len()],
-        },
-        errors: Vec::new(),
-    };
+    let mut reader = Reader { program, facts: Facts { values: vec![None; program.facts.len()] }, errors: Vec::new() };
     match json {
         Json::Object(fields) => reader.object(&schema.root, fields, ""),
         other => reader.errors.push(
@@ -134,11 +118,7 @@ pub fn from_value(
         }
     }
     reader.defaults();
-    if reader.errors.is_empty() {
-        Ok(reader.facts)
-    } else {
-        Err(reader.errors)
-    }
+    if reader.errors.is_empty() { Ok(reader.facts) } else { Err(reader.errors) }
 }
 
 struct Reader<'a> {
@@ -148,18 +128,9 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn object(
-        &mut self,
-        level: &BTreeMap<String, Node>,
-        fields: &serde_json::Map<String, Json>,
-        prefix: &str,
-    ) {
+    fn object(&mut self, level: &BTreeMap<String, Node>, fields: &serde_json::Map<String, Json>, prefix: &str) {
         for (key, value) in fields {
-            let path = if prefix.is_empty() {
-                key.clone()
-            } else {
-                format!("{prefix}.{key}")
-            };
+            let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
             match level.get(key) {
                 None => {
                     let known = level.keys().map(String::as_str);
@@ -169,10 +140,7 @@ impl Reader<'_> {
                     );
                     error = match did_you_mean(key, known) {
                         Some(best) => error.help(format!("did you mean `{}`?", join(prefix, best))),
-                        None => error.help(format!(
-                            "the fields here are: {}",
-                            fields_list(level, prefix)
-                        )),
+                        None => error.help(format!("the fields here are: {}", fields_list(level, prefix))),
                     };
                     self.errors.push(error);
                 }
@@ -184,10 +152,7 @@ impl Reader<'_> {
                             "tenet::facts::wrong_type",
                             format!("`{path}`: expected an object, found {}", kind(other)),
                         )
-                        .help(format!(
-                            "`{path}` groups the fields {}",
-                            fields_list(children, &path)
-                        )),
+                        .help(format!("`{path}` groups the fields {}", fields_list(children, &path))),
                     ),
                 },
                 Some(Node::Leaf(id)) => self.leaf(*id, value, &path),
@@ -225,8 +190,11 @@ impl Reader<'_> {
                 Some(date) => Value::Date(date),
                 None => {
                     self.errors.push(
-                        Diagnostic::error("tenet::facts::invalid_date", format!("`{path}`: expected a date, found {s:?}"))
-                            .help("dates are written YYYY-MM-DD and must exist in the calendar, e.g. \"2025-02-11\""),
+                        Diagnostic::error(
+                            "tenet::facts::invalid_date",
+                            format!("`{path}`: expected a date, found {s:?}"),
+                        )
+                        .help("dates are written YYYY-MM-DD and must exist in the calendar, e.g. \"2025-02-11\""),
                     );
                     return None;
                 }
@@ -236,11 +204,7 @@ impl Reader<'_> {
                 match values.iter().position(|value| value == s) {
                     Some(index) => Value::Enum(id, index as u32),
                     None => {
-                        let name = self
-                            .program
-                            .enums
-                            .get(id.0 as usize)
-                            .map_or("", |def| def.name.as_str());
+                        let name = self.program.enums.get(id.0 as usize).map_or("", |def| def.name.as_str());
                         let error = Diagnostic::error(
                             "tenet::facts::unknown_value",
                             format!("`{path}`: {s:?} is not a value of `{name}`"),
@@ -294,9 +258,7 @@ impl Reader<'_> {
                 None if def.optional => {}
                 None => {
                     let help = if FactId(index as u32) == self.program.as_of {
-                        String::from(
-                            "give the date the rules are applied at, or pass `--as-of YYYY-MM-DD`",
-                        )
+                        String::from("give the date the rules are applied at, or pass `--as-of YYYY-MM-DD`")
                     } else {
                         format!("give {}", type_words(self.program, def.ty))
                     };
@@ -337,13 +299,11 @@ fn type_words(program: &Program, ty: Type) -> String {
 pub fn parse_date(text: &str) -> Option<Date> {
     let bytes = text.as_bytes();
     let shaped = bytes.len() == 10
-        && bytes.iter().enumerate().all(|(index, byte)| {
-            if index == 4 || index == 7 {
-                *byte == b'-'
-            } else {
-                byte.is_ascii_digit()
-            }
-        });
+        && bytes.iter().enumerate().all(
+            |(index, byte)| {
+                if index == 4 || index == 7 { *byte == b'-' } else { byte.is_ascii_digit() }
+            },
+        );
     if !shaped {
         return None;
     }
@@ -365,29 +325,17 @@ fn kind(json: &Json) -> String {
 }
 
 fn join(prefix: &str, key: &str) -> String {
-    if prefix.is_empty() {
-        key.to_string()
-    } else {
-        format!("{prefix}.{key}")
-    }
+    if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") }
 }
 
 fn fields_list(level: &BTreeMap<String, Node>, prefix: &str) -> String {
-    let words: Vec<String> = level
-        .keys()
-        .take(16)
-        .map(|key| format!("`{}`", join(prefix, key)))
-        .collect();
+    let words: Vec<String> = level.keys().take(16).map(|key| format!("`{}`", join(prefix, key))).collect();
     let more = if level.len() > 16 { ", ..." } else { "" };
     format!("{}{more}", words.join(", "))
 }
 
 fn quoted(values: &[String]) -> String {
-    let words: Vec<String> = values
-        .iter()
-        .take(16)
-        .map(|value| format!("{value:?}"))
-        .collect();
+    let words: Vec<String> = values.iter().take(16).map(|value| format!("{value:?}")).collect();
     let more = if values.len() > 16 { ", ..." } else { "" };
     format!("{}{more}", words.join(", "))
 }

@@ -38,11 +38,7 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
                 Ok(text) => {
                     sources.add(file.display().to_string(), text);
                 }
-                Err(error) => diagnostics.push(not_utf8(
-                    file,
-                    error.as_bytes(),
-                    error.utf8_error().valid_up_to(),
-                )),
+                Err(error) => diagnostics.push(not_utf8(file, error.as_bytes(), error.utf8_error().valid_up_to())),
             },
             Err(error) => diagnostics.push(io_error(file, &error)),
         }
@@ -64,19 +60,9 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
         diagnostics.append(&mut found);
         program
     };
-    diagnostics.sort_by_key(|diagnostic| {
-        diagnostic
-            .primary
-            .as_ref()
-            .map(|(span, _)| (span.file, span.start))
-    });
+    diagnostics.sort_by_key(|diagnostic| diagnostic.primary.as_ref().map(|(span, _)| (span.file, span.start)));
     let count = files.len();
-    Loaded {
-        sources,
-        program,
-        diagnostics,
-        files: count,
-    }
+    Loaded { sources, program, diagnostics, files: count }
 }
 
 fn collect(path: &Path, files: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagnostic>, named: bool) {
@@ -88,11 +74,7 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagnost
         }
     };
     if metadata.is_file() {
-        if named
-            || path
-                .extension()
-                .is_some_and(|extension| extension == "tenet")
-        {
+        if named || path.extension().is_some_and(|extension| extension == "tenet") {
             files.push(path.to_path_buf());
         }
         return;
@@ -105,21 +87,15 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagnost
         }
     };
     let before = files.len();
-    let mut children: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .collect();
+    let mut children: Vec<PathBuf> = entries.filter_map(Result::ok).map(|entry| entry.path()).collect();
     children.sort();
     for child in children {
         collect(&child, files, diagnostics, false);
     }
     if named && files.len() == before {
         diagnostics.push(
-            Diagnostic::error(
-                "tenet::load::no_rules",
-                format!("`{}` holds no rule files", path.display()),
-            )
-            .help("rule files end in `.tenet`"),
+            Diagnostic::error("tenet::load::no_rules", format!("`{}` holds no rule files", path.display()))
+                .help("rule files end in `.tenet`"),
         );
     }
 }
@@ -130,10 +106,7 @@ fn io_error(path: &Path, error: &std::io::Error) -> Diagnostic {
         std::io::ErrorKind::PermissionDenied => String::from("permission denied"),
         _ => error.to_string(),
     };
-    Diagnostic::error(
-        "tenet::load::io",
-        format!("cannot read `{}`: {reason}", path.display()),
-    )
+    Diagnostic::error("tenet::load::io", format!("cannot read `{}`: {reason}", path.display()))
 }
 
 fn not_utf8(path: &Path, bytes: &[u8], valid_up_to: usize) -> Diagnostic {
@@ -142,11 +115,7 @@ fn not_utf8(path: &Path, bytes: &[u8], valid_up_to: usize) -> Diagnostic {
     let byte = bytes.get(valid_up_to).copied().unwrap_or(0);
     Diagnostic::error(
         "tenet::load::not_utf8",
-        format!(
-            "`{}` is not UTF-8 text: byte 0x{byte:02x} at {}:{line}:{column}",
-            path.display(),
-            path.display()
-        ),
+        format!("`{}` is not UTF-8 text: byte 0x{byte:02x} at {}:{line}:{column}", path.display(), path.display()),
     )
     .help("save the file as UTF-8")
 }

@@ -64,22 +64,17 @@ enum Format {
 }
 
 fn parse_date(text: &str) -> Result<Date, String> {
-    facts::parse_date(text)
-        .ok_or_else(|| format!("`{text}` is not a date; write YYYY-MM-DD, e.g. 2025-02-11"))
+    facts::parse_date(text).ok_or_else(|| format!("`{text}` is not a date; write YYYY-MM-DD, e.g. 2025-02-11"))
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Deeply nested input is bounded by the parser; a large stack is a second line of defence.
-    let worker = std::thread::Builder::new()
-        .stack_size(256 * 1024 * 1024)
-        .spawn(move || run(cli));
+    let worker = std::thread::Builder::new().stack_size(256 * 1024 * 1024).spawn(move || run(cli));
     match worker.map(|handle| handle.join()) {
         Ok(Ok(code)) => ExitCode::from(code),
         _ => {
-            eprintln!(
-                "error: tenet stopped unexpectedly; please report this with the input that caused it"
-            );
+            eprintln!("error: tenet stopped unexpectedly; please report this with the input that caused it");
             ExitCode::from(1)
         }
     }
@@ -101,13 +96,7 @@ fn run(cli: Cli) -> u8 {
             println!("{}", summary(&loaded));
             0
         }
-        Command::Eval {
-            rules,
-            facts: facts_path,
-            as_of,
-            format,
-            explain,
-        } => {
+        Command::Eval { rules, facts: facts_path, as_of, format, explain } => {
             let loaded = load(&[rules]);
             if loaded.has_errors() {
                 report(&loaded.diagnostics, &loaded.sources);
@@ -119,11 +108,7 @@ fn run(cli: Cli) -> u8 {
                 Err(error) => {
                     let diagnostic = Diagnostic::error(
                         "tenet::facts::io",
-                        format!(
-                            "cannot read facts `{}`: {}",
-                            facts_path.display(),
-                            io_reason(&error)
-                        ),
+                        format!("cannot read facts `{}`: {}", facts_path.display(), io_reason(&error)),
                     );
                     report(&[diagnostic], &loaded.sources);
                     return 1;
@@ -160,11 +145,7 @@ fn summary(loaded: &Loaded) -> String {
     let program = &loaded.program;
     let warnings = loaded.diagnostics.len();
     let plural = |n: usize, word: &str| {
-        if n == 1 {
-            format!("{n} {word}")
-        } else {
-            format!("{n} {word}s")
-        }
+        if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
     };
     format!(
         "checked {}: {}, {}, {}, {} — {}",
@@ -173,11 +154,7 @@ fn summary(loaded: &Loaded) -> String {
         plural(program.blocks.len(), "block"),
         plural(program.facts.len(), "fact"),
         plural(program.outcomes.len(), "outcome"),
-        if warnings == 0 {
-            String::from("no problems")
-        } else {
-            plural(warnings, "warning")
-        }
+        if warnings == 0 { String::from("no problems") } else { plural(warnings, "warning") }
     )
 }
 

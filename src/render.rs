@@ -27,7 +27,7 @@ pub struct RuleRef {
 #[derive(Clone, Debug, Serialize)]
 pub struct Because {
     pub condition: String,
-    /// Fact paths and outcome names with their values (`absent` when missing).
+    /// Fact paths and outcome names with their values (`null` when absent).
     pub values: Map<String, Json>,
 }
 
@@ -110,21 +110,12 @@ pub struct Report<'a> {
 
 impl<'a> Report<'a> {
     pub fn new(program: &'a Program, facts: &'a Facts, outcome: &'a Outcome) -> Self {
-        Report {
-            program,
-            facts,
-            outcome,
-        }
+        Report { program, facts, outcome }
     }
 
     fn rule_ref(&self, index: usize) -> RuleRef {
         let Some(rule) = self.program.rules.get(index) else {
-            return RuleRef {
-                id: String::new(),
-                title: String::new(),
-                jurisdiction: None,
-                citations: Vec::new(),
-            };
+            return RuleRef { id: String::new(), title: String::new(), jurisdiction: None, citations: Vec::new() };
         };
         RuleRef {
             id: rule.id.clone(),
@@ -135,59 +126,36 @@ impl<'a> Report<'a> {
     }
 
     fn block_name(&self, rule: &RuleDef) -> Option<String> {
-        rule.block
-            .and_then(|block| self.program.blocks.get(block))
-            .map(|block| block.title.clone())
+        rule.block.and_then(|block| self.program.blocks.get(block)).map(|block| block.title.clone())
     }
 
     fn rule_id(&self, index: usize) -> String {
-        self.program
-            .rules
-            .get(index)
-            .map(|rule| rule.id.clone())
-            .unwrap_or_default()
+        self.program.rules.get(index).map(|rule| rule.id.clone()).unwrap_or_default()
     }
 
     fn show(&self, value: &Value) -> String {
-        Shown {
-            value,
-            enums: &self.program.enums,
-        }
-        .to_string()
+        Shown { value, enums: &self.program.enums }.to_string()
     }
 
     /// The JSON of an outcome value.
     fn outcome_json(&self, kind: OutcomeKind, value: &OutcomeValue) -> Json {
         match (kind, value) {
-            (_, OutcomeValue::One(value)) => value
-                .as_ref()
-                .map_or(Json::Null, |value| to_json(value, &self.program.enums)),
+            (_, OutcomeValue::One(value)) => {
+                value.as_ref().map_or(Json::Null, |value| to_json(value, &self.program.enums))
+            }
             (OutcomeKind::Set(id), OutcomeValue::Set(members)) => {
-                let mut names: Vec<&str> = members
-                    .iter()
-                    .map(|member| enum_name(&self.program.enums, id, *member))
-                    .collect();
+                let mut names: Vec<&str> =
+                    members.iter().map(|member| enum_name(&self.program.enums, id, *member)).collect();
                 names.sort_unstable();
                 Json::from(names)
             }
-            (_, OutcomeValue::Dates(dates)) => Json::Object(
-                dates
-                    .iter()
-                    .map(|(key, date)| (key.clone(), Json::String(date.to_string())))
-                    .collect(),
-            ),
-            (
-                OutcomeKind::Duties(id),
-                OutcomeValue::Duties {
-                    required,
-                    forbidden,
-                },
-            ) => {
+            (_, OutcomeValue::Dates(dates)) => {
+                Json::Object(dates.iter().map(|(key, date)| (key.clone(), Json::String(date.to_string()))).collect())
+            }
+            (OutcomeKind::Duties(id), OutcomeValue::Duties { required, forbidden }) => {
                 let names = |acts: &[u32]| {
-                    let mut names: Vec<&str> = acts
-                        .iter()
-                        .map(|act| enum_name(&self.program.enums, id, *act))
-                        .collect();
+                    let mut names: Vec<&str> =
+                        acts.iter().map(|act| enum_name(&self.program.enums, id, *act)).collect();
                     names.sort_unstable();
                     Json::from(names)
                 };
@@ -196,9 +164,7 @@ impl<'a> Report<'a> {
                 map.insert(String::from("forbidden"), names(forbidden));
                 Json::Object(map)
             }
-            (_, OutcomeValue::Confidence(level)) => {
-                level.map_or(Json::Null, |level| Json::from(level.as_str()))
-            }
+            (_, OutcomeValue::Confidence(level)) => level.map_or(Json::Null, |level| Json::from(level.as_str())),
             _ => Json::Null,
         }
     }
@@ -210,31 +176,18 @@ impl<'a> Report<'a> {
             .map(|conflict| {
                 let (about, kind) = match &conflict.subject {
                     ConflictSubject::Outcome { outcome, key } => {
-                        let name = self
-                            .program
-                            .outcome(*outcome)
-                            .map_or("", |def| def.name.as_str());
-                        (
-                            key.as_ref()
-                                .map_or(name.to_string(), |key| format!("{name}.{key}")),
-                            "outcome",
-                        )
+                        let name = self.program.outcome(*outcome).map_or("", |def| def.name.as_str());
+                        (key.as_ref().map_or(name.to_string(), |key| format!("{name}.{key}")), "outcome")
                     }
                     ConflictSubject::Duty { act } => {
-                        let name = self
-                            .program
-                            .acts()
-                            .map_or("", |id| enum_name(&self.program.enums, id, *act));
+                        let name = self.program.acts().map_or("", |id| enum_name(&self.program.enums, id, *act));
                         (name.to_string(), "duty")
                     }
                 };
                 let sides = conflict
                     .sides
                     .iter()
-                    .map(|(rule, value)| ConflictSide {
-                        rule: self.rule_ref(*rule),
-                        value: value.clone(),
-                    })
+                    .map(|(rule, value)| ConflictSide { rule: self.rule_ref(*rule), value: value.clone() })
                     .collect();
                 ConflictReport { about, kind, sides }
             })
@@ -250,9 +203,7 @@ impl<'a> Report<'a> {
             let value = self
                 .facts
                 .get(*fact)
-                .map_or(Json::String(String::from("absent")), |value| {
-                    to_json(value, &self.program.enums)
-                });
+                .map_or(Json::String(String::from("absent")), |value| to_json(value, &self.program.enums));
             values.insert(def.path.clone(), value);
         }
         for outcome in &condition.outcomes {
@@ -266,10 +217,7 @@ impl<'a> Report<'a> {
                 .map_or(Json::Null, |value| self.outcome_json(def.kind, value));
             values.insert(def.name.clone(), value);
         }
-        Because {
-            condition: condition.text.clone(),
-            values,
-        }
+        Because { condition: condition.text.clone(), values }
     }
 
     pub fn explanation(&self) -> Explanation {
@@ -287,18 +235,12 @@ impl<'a> Report<'a> {
                         .skipped
                         .iter()
                         .filter(|(skipped_rule, _)| *skipped_rule == index)
-                        .filter_map(|(_, position)| {
-                            rule.then.get(*position).map(|effect| effect.text.clone())
-                        })
+                        .filter_map(|(_, position)| rule.then.get(*position).map(|effect| effect.text.clone()))
                         .collect();
                     fired.push(Fired {
                         rule: self.rule_ref(index),
                         confidence: rule.confidence.as_str(),
-                        because: rule
-                            .when
-                            .iter()
-                            .map(|condition| self.because(condition))
-                            .collect(),
+                        because: rule.when.iter().map(|condition| self.because(condition)).collect(),
                         concluded: rule
                             .then
                             .iter()
@@ -308,10 +250,9 @@ impl<'a> Report<'a> {
                         not_concluded,
                     });
                 }
-                Status::Overridden { by } => overridden.push(Overridden {
-                    rule: self.rule_ref(index),
-                    by: self.rule_id(by),
-                }),
+                Status::Overridden { by } => {
+                    overridden.push(Overridden { rule: self.rule_ref(index), by: self.rule_id(by) })
+                }
                 Status::Failed { condition, unknown } => {
                     if let Some(failed) = rule.when.get(condition) {
                         why_not.push(WhyNot {
@@ -346,26 +287,14 @@ impl<'a> Report<'a> {
                 applies: self.block_applies(index),
             })
             .collect();
-        Explanation {
-            as_of: self.outcome.as_of.to_string(),
-            applicable,
-            fired,
-            overridden,
-            overruled,
-            why_not,
-        }
+        Explanation { as_of: self.outcome.as_of.to_string(), applicable, fired, overridden, overruled, why_not }
     }
 
     /// Whether a block applied: some rule of it got past applicability, or it has none in force.
     fn block_applies(&self, block: usize) -> bool {
-        self.program
-            .rules
-            .iter()
-            .zip(&self.outcome.status)
-            .any(|(rule, status)| {
-                rule.block == Some(block)
-                    && !matches!(status, Status::NotApplicable | Status::NotInForce)
-            })
+        self.program.rules.iter().zip(&self.outcome.status).any(|(rule, status)| {
+            rule.block == Some(block) && !matches!(status, Status::NotApplicable | Status::NotInForce)
+        })
     }
 
     /// The JSON output: declared outcomes, `rules`, `conflicts`, and with `explain` the explanation.
@@ -374,22 +303,11 @@ impl<'a> Report<'a> {
         for (def, value) in self.program.outcomes.iter().zip(&self.outcome.values) {
             map.insert(def.name.clone(), self.outcome_json(def.kind, value));
         }
-        let rules: Vec<String> = self
-            .outcome
-            .fired
-            .iter()
-            .map(|rule| self.rule_id(*rule))
-            .collect();
+        let rules: Vec<String> = self.outcome.fired.iter().map(|rule| self.rule_id(*rule)).collect();
         map.insert(String::from("rules"), Json::from(rules));
-        map.insert(
-            String::from("conflicts"),
-            serde_json::to_value(self.conflicts()).unwrap_or(Json::Null),
-        );
+        map.insert(String::from("conflicts"), serde_json::to_value(self.conflicts()).unwrap_or(Json::Null));
         if explain {
-            map.insert(
-                String::from("explanation"),
-                serde_json::to_value(self.explanation()).unwrap_or(Json::Null),
-            );
+            map.insert(String::from("explanation"), serde_json::to_value(self.explanation()).unwrap_or(Json::Null));
         }
         Json::Object(map)
     }
@@ -399,13 +317,7 @@ impl<'a> Report<'a> {
     /// overridden and rules that did not apply.
     pub fn text(&self, explain: bool) -> String {
         let mut out = String::new();
-        let width = self
-            .program
-            .outcomes
-            .iter()
-            .map(|def| label(&def.name).len())
-            .max()
-            .unwrap_or(0);
+        let width = self.program.outcomes.iter().map(|def| label(&def.name).len()).max().unwrap_or(0);
         for (def, value) in self.program.outcomes.iter().zip(&self.outcome.values) {
             self.outcome_text(&mut out, &label(&def.name), width, def.kind, value);
         }
@@ -420,22 +332,12 @@ impl<'a> Report<'a> {
                 };
                 let _ = writeln!(out, "  ! {what}");
                 for side in &conflict.sides {
-                    let _ = writeln!(
-                        out,
-                        "    {} {} — {}",
-                        side.rule.id,
-                        side.value,
-                        side_source(&side.rule)
-                    );
+                    let _ = writeln!(out, "    {} {} — {}", side.rule.id, side.value, side_source(&side.rule));
                 }
             }
         }
         let explanation = self.explanation();
-        let _ = writeln!(
-            out,
-            "\nReasons (rules applied as of {}):",
-            explanation.as_of
-        );
+        let _ = writeln!(out, "\nReasons (rules applied as of {}):", explanation.as_of);
         if explanation.fired.is_empty() {
             out.push_str("  no rule applied\n");
         }
@@ -443,21 +345,13 @@ impl<'a> Report<'a> {
             rule_heading(&mut out, &fired.rule);
             if explain {
                 for because in &fired.because {
-                    let _ = writeln!(
-                        out,
-                        "      because {}{}",
-                        because.condition,
-                        values_text(&because.values)
-                    );
+                    let _ = writeln!(out, "      because {}{}", because.condition, values_text(&because.values));
                 }
                 for concluded in &fired.concluded {
                     let _ = writeln!(out, "      so {concluded}");
                 }
                 for skipped in &fired.not_concluded {
-                    let _ = writeln!(
-                        out,
-                        "      could not {skipped}: a value it needs is unknown"
-                    );
+                    let _ = writeln!(out, "      could not {skipped}: a value it needs is unknown");
                 }
             }
         }
@@ -465,11 +359,7 @@ impl<'a> Report<'a> {
             if !explanation.overridden.is_empty() {
                 out.push_str("\nOverridden (held, but set aside by a more specific rule):\n");
                 for item in &explanation.overridden {
-                    let _ = writeln!(
-                        out,
-                        "  {} {} — overridden by {}",
-                        item.rule.id, item.rule.title, item.by
-                    );
+                    let _ = writeln!(out, "  {} {} — overridden by {}", item.rule.id, item.rule.title, item.by);
                 }
             }
             if !explanation.overruled.is_empty() {
@@ -496,20 +386,11 @@ impl<'a> Report<'a> {
         out
     }
 
-    fn outcome_text(
-        &self,
-        out: &mut String,
-        name: &str,
-        width: usize,
-        kind: OutcomeKind,
-        value: &OutcomeValue,
-    ) {
+    fn outcome_text(&self, out: &mut String, name: &str, width: usize, kind: OutcomeKind, value: &OutcomeValue) {
         let pad = width + 2;
         match (kind, value) {
             (_, OutcomeValue::One(value)) => {
-                let shown = value
-                    .as_ref()
-                    .map_or(String::from("none"), |value| self.show(value));
+                let shown = value.as_ref().map_or(String::from("none"), |value| self.show(value));
                 let _ = writeln!(out, "{:<pad$}{shown}", format!("{name}:"));
             }
             (OutcomeKind::Set(id), OutcomeValue::Set(members)) => {
@@ -517,10 +398,8 @@ impl<'a> Report<'a> {
                     let _ = writeln!(out, "{:<pad$}none", format!("{name}:"));
                 } else {
                     let _ = writeln!(out, "{name}:");
-                    let mut names: Vec<&str> = members
-                        .iter()
-                        .map(|member| enum_name(&self.program.enums, id, *member))
-                        .collect();
+                    let mut names: Vec<&str> =
+                        members.iter().map(|member| enum_name(&self.program.enums, id, *member)).collect();
                     names.sort_unstable();
                     for member in names {
                         let _ = writeln!(out, "  - {member}");
@@ -537,36 +416,19 @@ impl<'a> Report<'a> {
                     }
                 }
             }
-            (
-                OutcomeKind::Duties(id),
-                OutcomeValue::Duties {
-                    required,
-                    forbidden,
-                },
-            ) => {
+            (OutcomeKind::Duties(id), OutcomeValue::Duties { required, forbidden }) => {
                 let names = |acts: &[u32]| {
-                    let mut names: Vec<&str> = acts
-                        .iter()
-                        .map(|act| enum_name(&self.program.enums, id, *act))
-                        .collect();
+                    let mut names: Vec<&str> =
+                        acts.iter().map(|act| enum_name(&self.program.enums, id, *act)).collect();
                     names.sort_unstable();
-                    if names.is_empty() {
-                        String::from("none")
-                    } else {
-                        names.join(", ")
-                    }
+                    if names.is_empty() { String::from("none") } else { names.join(", ") }
                 };
                 let _ = writeln!(out, "{name}:");
                 let _ = writeln!(out, "  - required: {}", names(required));
                 let _ = writeln!(out, "  - forbidden: {}", names(forbidden));
             }
             (_, OutcomeValue::Confidence(level)) => {
-                let _ = writeln!(
-                    out,
-                    "{:<pad$}{}",
-                    format!("{name}:"),
-                    level.map_or("none", |level| level.as_str())
-                );
+                let _ = writeln!(out, "{:<pad$}{}", format!("{name}:"), level.map_or("none", |level| level.as_str()));
             }
             _ => {}
         }
@@ -602,11 +464,7 @@ fn side_source(rule: &RuleRef) -> String {
 }
 
 fn rule_heading(out: &mut String, rule: &RuleRef) {
-    let place = rule
-        .jurisdiction
-        .as_ref()
-        .map(|place| format!(" [{place}]"))
-        .unwrap_or_default();
+    let place = rule.jurisdiction.as_ref().map(|place| format!(" [{place}]")).unwrap_or_default();
     let _ = writeln!(out, "  {} {}{place}", rule.id, rule.title);
     for cite in &rule.citations {
         let _ = writeln!(out, "      cites {cite}");
@@ -617,9 +475,6 @@ fn values_text(values: &Map<String, Json>) -> String {
     if values.is_empty() {
         return String::new();
     }
-    let parts: Vec<String> = values
-        .iter()
-        .map(|(name, value)| format!("{name} = {value}"))
-        .collect();
+    let parts: Vec<String> = values.iter().map(|(name, value)| format!("{name} = {value}")).collect();
     format!("  [{}]", parts.join(", "))
 }

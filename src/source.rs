@@ -26,11 +26,7 @@ impl Eq for Span {}
 impl Span {
     pub fn new(file: FileId, start: usize, end: usize) -> Self {
         let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-        Span {
-            file,
-            start: clamp(start),
-            end: clamp(end),
-        }
+        Span { file, start: clamp(start), end: clamp(end) }
     }
 
     pub fn range(self) -> std::ops::Range<usize> {
@@ -62,10 +58,7 @@ pub struct Sources {
 impl Sources {
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
-        self.files.push(Source {
-            name: name.into(),
-            text: text.into(),
-        });
+        self.files.push(Source { name: name.into(), text: text.into() });
         id
     }
 
@@ -75,9 +68,7 @@ impl Sources {
 
     /// The text a span covers, or "" if it points nowhere.
     pub fn slice(&self, span: Span) -> &str {
-        self.get(span.file)
-            .and_then(|source| source.text.get(span.range()))
-            .unwrap_or("")
+        self.get(span.file).and_then(|source| source.text.get(span.range())).unwrap_or("")
     }
 
     /// `file:line:column` (1-based) of the start of a span.
@@ -90,10 +81,7 @@ impl Sources {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &Source)> {
-        self.files
-            .iter()
-            .enumerate()
-            .map(|(index, source)| (FileId(index as u32), source))
+        self.files.iter().enumerate().map(|(index, source)| (FileId(index as u32), source))
     }
 }
 

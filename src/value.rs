@@ -111,14 +111,7 @@ impl fmt::Display for Shown<'_> {
                     if position > 0 {
                         f.write_str(", ")?;
                     }
-                    write!(
-                        f,
-                        "{}",
-                        Shown {
-                            value: item,
-                            enums: self.enums
-                        }
-                    )?;
+                    write!(f, "{}", Shown { value: item, enums: self.enums })?;
                 }
                 f.write_str("]")
             }
@@ -127,19 +120,12 @@ impl fmt::Display for Shown<'_> {
 }
 
 pub fn enum_name(enums: &[crate::check::EnumDef], id: EnumId, index: u32) -> &str {
-    enums
-        .get(id.0 as usize)
-        .and_then(|def| def.values.get(index as usize))
-        .map_or("?", String::as_str)
+    enums.get(id.0 as usize).and_then(|def| def.values.get(index as usize)).map_or("?", String::as_str)
 }
 
 /// `14` rather than `14.0`.
 pub fn number_text(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
-    }
+    if n.fract() == 0.0 && n.abs() < 1e15 { format!("{}", n as i64) } else { format!("{n}") }
 }
 
 /// The same value as JSON.

@@ -37,12 +37,7 @@ impl Checker<'_> {
 
     fn enum_decl(&mut self, decl: &ast::EnumDecl) {
         if let Some(first) = self.names.enums.get(&decl.name.text) {
-            let first = self
-                .program
-                .enums
-                .get(first.0 as usize)
-                .map(|def| def.span)
-                .unwrap_or_default();
+            let first = self.program.enums.get(first.0 as usize).map(|def| def.span).unwrap_or_default();
             self.report(
                 Diagnostic::error(
                     "tenet::check::duplicate_enum",
@@ -50,20 +45,14 @@ impl Checker<'_> {
                 )
                 .at(decl.name.span, "declared again here")
                 .also(first, "first declared here")
-                .help(format!(
-                    "first declared at {}",
-                    self.sources.location(first)
-                )),
+                .help(format!("first declared at {}", self.sources.location(first))),
             );
             return;
         }
         if BUILTIN_TYPES.contains(&decl.name.text.as_str()) {
             self.report(
-                Diagnostic::error(
-                    "tenet::check::builtin_type",
-                    format!("`{}` is a built-in type", decl.name.text),
-                )
-                .at(decl.name.span, "choose another name"),
+                Diagnostic::error("tenet::check::builtin_type", format!("`{}` is a built-in type", decl.name.text))
+                    .at(decl.name.span, "choose another name"),
             );
             return;
         }
@@ -73,10 +62,7 @@ impl Checker<'_> {
                 self.report(
                     Diagnostic::error(
                         "tenet::check::duplicate_value",
-                        format!(
-                            "`{}` appears twice in enumeration `{}`",
-                            value.text, decl.name.text
-                        ),
+                        format!("`{}` appears twice in enumeration `{}`", value.text, decl.name.text),
                     )
                     .at(value.span, "repeated here"),
                 );
@@ -86,11 +72,7 @@ impl Checker<'_> {
         }
         let id = EnumId(self.program.enums.len() as u32);
         self.names.enums.insert(decl.name.text.clone(), id);
-        self.program.enums.push(EnumDef {
-            name: decl.name.text.clone(),
-            values,
-            span: decl.name.span,
-        });
+        self.program.enums.push(EnumDef { name: decl.name.text.clone(), values, span: decl.name.span });
     }
 
     /// Resolves a type name: a built-in or a declared enumeration.
@@ -104,17 +86,11 @@ impl Checker<'_> {
             other => match self.names.enums.get(other) {
                 Some(id) => Scalar::Enum(*id),
                 None => {
-                    let candidates: Vec<&str> = BUILTIN_TYPES
-                        .iter()
-                        .copied()
-                        .chain(self.names.enums.keys().map(String::as_str))
-                        .collect();
-                    let diagnostic = Diagnostic::error(
-                        "tenet::check::unknown_type",
-                        format!("unknown type `{other}`"),
-                    )
-                    .at(name.span, "not a built-in type or a declared enumeration")
-                    .suggest(other, candidates);
+                    let candidates: Vec<&str> =
+                        BUILTIN_TYPES.iter().copied().chain(self.names.enums.keys().map(String::as_str)).collect();
+                    let diagnostic = Diagnostic::error("tenet::check::unknown_type", format!("unknown type `{other}`"))
+                        .at(name.span, "not a built-in type or a declared enumeration")
+                        .suggest(other, candidates);
                     self.report(diagnostic);
                     return None;
                 }
@@ -125,38 +101,20 @@ impl Checker<'_> {
     fn fact_decl(&mut self, decl: &ast::FactDecl) {
         let path = &decl.path.text;
         if let Some(first) = self.names.facts.get(path) {
-            let first = self
-                .program
-                .facts
-                .get(first.0 as usize)
-                .map(|def| def.span)
-                .unwrap_or_default();
+            let first = self.program.facts.get(first.0 as usize).map(|def| def.span).unwrap_or_default();
             self.report(
-                Diagnostic::error(
-                    "tenet::check::duplicate_fact",
-                    format!("fact `{path}` is declared twice"),
-                )
-                .at(decl.path.span, "declared again here")
-                .also(first, "first declared here")
-                .help(format!(
-                    "first declared at {}",
-                    self.sources.location(first)
-                )),
+                Diagnostic::error("tenet::check::duplicate_fact", format!("fact `{path}` is declared twice"))
+                    .at(decl.path.span, "declared again here")
+                    .also(first, "first declared here")
+                    .help(format!("first declared at {}", self.sources.location(first))),
             );
             return;
         }
         let Some(scalar) = self.scalar_type(&decl.ty.name) else {
             return;
         };
-        let ty = if decl.ty.list {
-            Type::List(scalar)
-        } else {
-            scalar.ty()
-        };
-        let default = decl
-            .default
-            .as_ref()
-            .and_then(|literal| self.literal(literal, ty));
+        let ty = if decl.ty.list { Type::List(scalar) } else { scalar.ty() };
+        let default = decl.default.as_ref().and_then(|literal| self.literal(literal, ty));
         if decl.optional && decl.default.is_some() {
             self.report(
                 Diagnostic::warning(
@@ -247,15 +205,9 @@ impl Checker<'_> {
             return false;
         }
         self.report(
-            Diagnostic::error(
-                "tenet::check::duplicate_name",
-                format!("the name `{}` is already used", name.text),
-            )
-            .at(
-                name.span,
-                format!("this {what} has the name of a fact, set or outcome"),
-            )
-            .help("facts, sets and outcomes share one name space; rename one of them"),
+            Diagnostic::error("tenet::check::duplicate_name", format!("the name `{}` is already used", name.text))
+                .at(name.span, format!("this {what} has the name of a fact, set or outcome"))
+                .help("facts, sets and outcomes share one name space; rename one of them"),
         );
         true
     }
@@ -289,25 +241,15 @@ impl Checker<'_> {
             }
             return;
         };
-        let values: Vec<Value> = decl
-            .values
-            .iter()
-            .filter_map(|literal| self.literal(literal, scalar.ty()))
-            .collect();
+        let values: Vec<Value> = decl.values.iter().filter_map(|literal| self.literal(literal, scalar.ty())).collect();
         let value = Value::List(Arc::from(values));
-        self.names
-            .sets
-            .insert(decl.name.text.clone(), (value, scalar, decl.name.span));
+        self.names.sets.insert(decl.name.text.clone(), (value, scalar, decl.name.span));
     }
 
     /// The enumeration holding `word`, if exactly one does.
     pub(super) fn unique_enum_of(&self, word: &str) -> Option<Scalar> {
-        let mut owners = self
-            .program
-            .enums
-            .iter()
-            .enumerate()
-            .filter(|(_, def)| def.values.iter().any(|value| value == word));
+        let mut owners =
+            self.program.enums.iter().enumerate().filter(|(_, def)| def.values.iter().any(|value| value == word));
         let first = owners.next()?;
         if owners.next().is_some() {
             return None;
@@ -323,12 +265,9 @@ impl Checker<'_> {
             Some(Scalar::Enum(id)) => Some(id),
             Some(_) => {
                 checker.report(
-                    Diagnostic::error(
-                        "tenet::check::outcome_type",
-                        format!("`{}` is not an enumeration", name.text),
-                    )
-                    .at(name.span, "expected an enumeration")
-                    .help("outcomes take their values from an `enum`"),
+                    Diagnostic::error("tenet::check::outcome_type", format!("`{}` is not an enumeration", name.text))
+                        .at(name.span, "expected an enumeration")
+                        .help("outcomes take their values from an `enum`"),
                 );
                 None
             }
@@ -345,10 +284,11 @@ impl Checker<'_> {
         let id = OutcomeId(self.program.outcomes.len() as u32);
         let unique = matches!(kind, OutcomeKind::Duties(_) | OutcomeKind::Confidence);
         if unique
-            && let Some(other) =
-                self.program.outcomes.iter().find(|other| {
-                    std::mem::discriminant(&other.kind) == std::mem::discriminant(&kind)
-                })
+            && let Some(other) = self
+                .program
+                .outcomes
+                .iter()
+                .find(|other| std::mem::discriminant(&other.kind) == std::mem::discriminant(&kind))
         {
             let other_span = other.span;
             let other_name = other.name.clone();
@@ -359,10 +299,7 @@ impl Checker<'_> {
                 )
                 .at(decl.span, "a second one")
                 .also(other_span, "the first")
-                .help(format!(
-                    "first declared at {}",
-                    self.sources.location(other_span)
-                )),
+                .help(format!("first declared at {}", self.sources.location(other_span))),
             );
             return;
         }
@@ -370,11 +307,7 @@ impl Checker<'_> {
             self.program.duties = Some(id);
         }
         self.names.outcomes.insert(decl.name.text.clone(), id);
-        self.program.outcomes.push(OutcomeDef {
-            name: decl.name.text.clone(),
-            kind,
-            span: decl.name.span,
-        });
+        self.program.outcomes.push(OutcomeDef { name: decl.name.text.clone(), kind, span: decl.name.span });
     }
 
     /// A literal of the expected type (defaults and set members).
@@ -387,20 +320,14 @@ impl Checker<'_> {
             (LiteralKind::Days(n), Type::Days) => Value::Days(*n),
             (LiteralKind::Word(word), Type::Enum(id)) => self.enum_value(id, word, literal.span)?,
             (LiteralKind::List(items), Type::List(scalar)) => {
-                let values: Option<Vec<Value>> = items
-                    .iter()
-                    .map(|item| self.literal(item, scalar.ty()))
-                    .collect();
+                let values: Option<Vec<Value>> = items.iter().map(|item| self.literal(item, scalar.ty())).collect();
                 Value::List(Arc::from(values?))
             }
             (_, ty) => {
                 let expected = self.type_name(ty);
                 self.report(
-                    Diagnostic::error(
-                        "tenet::check::type_mismatch",
-                        format!("expected {expected}"),
-                    )
-                    .at(literal.span, format!("this is not {expected}")),
+                    Diagnostic::error("tenet::check::type_mismatch", format!("expected {expected}"))
+                        .at(literal.span, format!("this is not {expected}")),
                 );
                 return None;
             }
@@ -419,11 +346,10 @@ impl Checker<'_> {
             format!("`{word}` is not a value of enumeration `{}`", def.name),
         )
         .at(span, format!("not one of the values of `{}`", def.name));
-        let diagnostic =
-            match crate::diag::did_you_mean(word, def.values.iter().map(String::as_str)) {
-                Some(best) => diagnostic.help(format!("did you mean `{best}`?")),
-                None => diagnostic.help(format!("the values are: {}", list_words(&def.values))),
-            };
+        let diagnostic = match crate::diag::did_you_mean(word, def.values.iter().map(String::as_str)) {
+            Some(best) => diagnostic.help(format!("did you mean `{best}`?")),
+            None => diagnostic.help(format!("the values are: {}", list_words(&def.values))),
+        };
         self.report(diagnostic);
         None
     }
@@ -436,13 +362,9 @@ impl Checker<'_> {
             Scalar::Text => String::from("`text`"),
             Scalar::Date => String::from("`date`"),
             Scalar::Days => String::from("`days`"),
-            Scalar::Enum(id) => format!(
-                "`{}`",
-                self.program
-                    .enums
-                    .get(id.0 as usize)
-                    .map_or("?", |def| def.name.as_str())
-            ),
+            Scalar::Enum(id) => {
+                format!("`{}`", self.program.enums.get(id.0 as usize).map_or("?", |def| def.name.as_str()))
+            }
         };
         match ty {
             Type::List(inner) => format!("a list of {}", scalar(inner)),
@@ -456,13 +378,7 @@ impl Checker<'_> {
 
     pub(super) fn names_for_suggestion(&self) -> HashMap<&str, ()> {
         let mut names = HashMap::new();
-        for name in self
-            .names
-            .facts
-            .keys()
-            .chain(self.names.sets.keys())
-            .chain(self.names.outcomes.keys())
-        {
+        for name in self.names.facts.keys().chain(self.names.sets.keys()).chain(self.names.outcomes.keys()) {
             names.insert(name.as_str(), ());
         }
         names
@@ -471,11 +387,7 @@ impl Checker<'_> {
 
 /// `a`, `b`, `c` (at most twelve, then "...").
 pub(super) fn list_words(words: &[String]) -> String {
-    let mut shown: Vec<String> = words
-        .iter()
-        .take(12)
-        .map(|word| format!("`{word}`"))
-        .collect();
+    let mut shown: Vec<String> = words.iter().take(12).map(|word| format!("`{word}`")).collect();
     if words.len() > 12 {
         shown.push(String::from("..."));
     }

@@ -129,12 +129,7 @@ impl Checker<'_> {
     }
 
     /// Checks an expression, with the type the context expects if known.
-    pub(super) fn expr(
-        &mut self,
-        expr: &ast::Expr,
-        expected: Option<Type>,
-        scope: &mut Scope,
-    ) -> Option<(Expr, Type)> {
+    pub(super) fn expr(&mut self, expr: &ast::Expr, expected: Option<Type>, scope: &mut Scope) -> Option<(Expr, Type)> {
         match &expr.kind {
             ExprKind::Or(parts) | ExprKind::And(parts) => {
                 let mut checked = Vec::with_capacity(parts.len());
@@ -142,51 +137,20 @@ impl Checker<'_> {
                     checked.push(self.condition(part, scope));
                 }
                 let checked: Vec<Expr> = checked.into_iter().collect::<Option<_>>()?;
-                let node = if matches!(expr.kind, ExprKind::Or(_)) {
-                    Expr::Or(checked)
-                } else {
-                    Expr::And(checked)
-                };
+                let node = if matches!(expr.kind, ExprKind::Or(_)) { Expr::Or(checked) } else { Expr::And(checked) };
                 Some((node, Type::Bool))
             }
-            ExprKind::Not(inner) => Some((
-                Expr::Not(Box::new(self.condition(inner, scope)?)),
-                Type::Bool,
-            )),
-            ExprKind::Is {
-                left,
-                right,
-                negated,
-            } => {
+            ExprKind::Not(inner) => Some((Expr::Not(Box::new(self.condition(inner, scope)?)), Type::Bool)),
+            ExprKind::Is { left, right, negated } => {
                 let (left, right, _) = self.pair(left, right, scope)?;
-                Some((
-                    Expr::Is {
-                        left: Box::new(left),
-                        right: Box::new(right),
-                        negated: *negated,
-                    },
-                    Type::Bool,
-                ))
+                Some((Expr::Is { left: Box::new(left), right: Box::new(right), negated: *negated }, Type::Bool))
             }
-            ExprKind::In {
-                left,
-                right,
-                negated,
-            } => self.membership(left, right, *negated, scope),
+            ExprKind::In { left, right, negated } => self.membership(left, right, *negated, scope),
             ExprKind::Compare { left, op, right } => self.compare(left, *op, right, scope),
             ExprKind::Presence { operand, present } => self.presence(operand, *present, scope),
-            ExprKind::Duty {
-                act,
-                state,
-                negated,
-            } => self.duty(act, *state, *negated, scope),
+            ExprKind::Duty { act, state, negated } => self.duty(act, *state, *negated, scope),
             ExprKind::Arith { left, op, right } => self.arith(expr, left, *op, right, scope),
-            ExprKind::Quantified {
-                all,
-                var,
-                list,
-                body,
-            } => self.quantified(*all, var, list, body, scope),
+            ExprKind::Quantified { all, var, list, body } => self.quantified(*all, var, list, body, scope),
             ExprKind::List(items) => self.list(expr, items, expected, scope),
             ExprKind::Literal(literal) => self.literal_expr(literal, expected),
             ExprKind::Path(name) => match self.resolve(name, scope)? {
@@ -198,25 +162,15 @@ impl Checker<'_> {
 
     /// Checks two operands that must agree in type. A bare enum word on the
     /// left takes its type from the right: `compelled is disclose`.
-    fn pair(
-        &mut self,
-        left: &ast::Expr,
-        right: &ast::Expr,
-        scope: &mut Scope,
-    ) -> Option<(Expr, Expr, Type)> {
+    fn pair(&mut self, left: &ast::Expr, right: &ast::Expr, scope: &mut Scope) -> Option<(Expr, Expr, Type)> {
         if self.is_bare_word(left, scope) {
             let (right_checked, right_ty) = self.expr(right, None, scope)?;
             let (left_checked, left_ty) = self.expr(left, Some(right_ty), scope)?;
-            return self.same_type(left, left_ty, right_ty).then_some((
-                left_checked,
-                right_checked,
-                left_ty,
-            ));
+            return self.same_type(left, left_ty, right_ty).then_some((left_checked, right_checked, left_ty));
         }
         let (left_checked, left_ty) = self.expr(left, None, scope)?;
         let (right_checked, right_ty) = self.expr(right, Some(left_ty), scope)?;
-        self.same_type(right, right_ty, left_ty)
-            .then_some((left_checked, right_checked, left_ty))
+        self.same_type(right, right_ty, left_ty).then_some((left_checked, right_checked, left_ty))
     }
 
     fn same_type(&mut self, at: &ast::Expr, found: Type, expected: Type) -> bool {
@@ -225,11 +179,8 @@ impl Checker<'_> {
         }
         let (found_name, expected_name) = (self.type_name(found), self.type_name(expected));
         self.report(
-            Diagnostic::error(
-                "tenet::check::type_mismatch",
-                format!("expected {expected_name}, found {found_name}"),
-            )
-            .at(at.span, format!("this is {found_name}")),
+            Diagnostic::error("tenet::check::type_mismatch", format!("expected {expected_name}, found {found_name}"))
+                .at(at.span, format!("this is {found_name}")),
         );
         false
     }
@@ -278,33 +229,24 @@ impl Checker<'_> {
         if left_ty.scalar().is_none() {
             let found = self.type_name(left_ty);
             self.report(
-                Diagnostic::error("tenet::check::type_mismatch", format!("expected a single value before `in`, found {found}"))
-                    .at(left.span, "this is a list")
-                    .help("to test whether two lists share a value, use `any x in first satisfies x in second`"),
+                Diagnostic::error(
+                    "tenet::check::type_mismatch",
+                    format!("expected a single value before `in`, found {found}"),
+                )
+                .at(left.span, "this is a list")
+                .help("to test whether two lists share a value, use `any x in first satisfies x in second`"),
             );
             return None;
         }
-        Some((
-            Expr::In {
-                left: Box::new(left_checked),
-                right: Box::new(right_checked),
-                negated,
-            },
-            Type::Bool,
-        ))
+        Some((Expr::In { left: Box::new(left_checked), right: Box::new(right_checked), negated }, Type::Bool))
     }
 
     fn not_a_list<T>(&mut self, at: &ast::Expr, ty: Type) -> Option<T> {
         let found = self.type_name(ty);
         self.report(
-            Diagnostic::error(
-                "tenet::check::not_a_list",
-                format!("expected a list after `in`, found {found}"),
-            )
-            .at(at.span, format!("this is {found}"))
-            .help(
-                "write a list `[a, b]`, a set name or a list fact; to compare one value use `is`",
-            ),
+            Diagnostic::error("tenet::check::not_a_list", format!("expected a list after `in`, found {found}"))
+                .at(at.span, format!("this is {found}"))
+                .help("write a list `[a, b]`, a set name or a list fact; to compare one value use `is`"),
         );
         None
     }
@@ -322,44 +264,26 @@ impl Checker<'_> {
             self.report(
                 Diagnostic::error(
                     "tenet::check::not_ordered",
-                    format!(
-                        "`{}` compares numbers, dates and durations, not {found}",
-                        op.as_str()
-                    ),
+                    format!("`{}` compares numbers, dates and durations, not {found}", op.as_str()),
                 )
                 .at(left.span, format!("this is {found}"))
                 .help("to compare enumeration values use `is` or `in`"),
             );
             return None;
         }
-        Some((
-            Expr::Compare {
-                left: Box::new(left_checked),
-                op,
-                right: Box::new(right_checked),
-            },
-            Type::Bool,
-        ))
+        Some((Expr::Compare { left: Box::new(left_checked), op, right: Box::new(right_checked) }, Type::Bool))
     }
 
-    fn presence(
-        &mut self,
-        operand: &ast::Expr,
-        present: bool,
-        scope: &mut Scope,
-    ) -> Option<(Expr, Type)> {
+    fn presence(&mut self, operand: &ast::Expr, present: bool, scope: &mut Scope) -> Option<(Expr, Type)> {
         let fact = match &operand.kind {
             ExprKind::Path(name) => self.names.facts.get(&name.text).copied(),
             _ => None,
         };
         let Some(fact) = fact else {
             self.report(
-                Diagnostic::error(
-                    "tenet::check::presence_of_non_fact",
-                    "only a fact can be present or absent",
-                )
-                .at(operand.span, "not a fact")
-                .help("write e.g. `request.served_date is present`"),
+                Diagnostic::error("tenet::check::presence_of_non_fact", "only a fact can be present or absent")
+                    .at(operand.span, "not a fact")
+                    .help("write e.g. `request.served_date is present`"),
             );
             return None;
         };
@@ -367,44 +291,22 @@ impl Checker<'_> {
         if let Some(def) = self.program.fact(fact)
             && !def.optional
         {
-            let why = if def.default.is_some() {
-                "it has a default"
-            } else {
-                "it is required"
-            };
-            let diagnostic = Diagnostic::warning(
-                "tenet::check::always_present",
-                format!("fact `{}` is never absent", def.path),
-            )
-            .at(
-                operand.span,
-                format!("{why}, so this test always gives the same answer"),
-            )
-            .help("declare the fact `optional` if requests may leave it out");
+            let why = if def.default.is_some() { "it has a default" } else { "it is required" };
+            let diagnostic =
+                Diagnostic::warning("tenet::check::always_present", format!("fact `{}` is never absent", def.path))
+                    .at(operand.span, format!("{why}, so this test always gives the same answer"))
+                    .help("declare the fact `optional` if requests may leave it out");
             self.report(diagnostic);
         }
         Some((Expr::Present { fact, present }, Type::Bool))
     }
 
-    fn duty(
-        &mut self,
-        act: &ast::Name,
-        state: DutyState,
-        negated: bool,
-        scope: &mut Scope,
-    ) -> Option<(Expr, Type)> {
+    fn duty(&mut self, act: &ast::Name, state: DutyState, negated: bool, scope: &mut Scope) -> Option<(Expr, Type)> {
         let index = self.act(act, scope.outcomes)?;
         if !scope.read_acts.contains(&index) {
             scope.read_acts.push(index);
         }
-        Some((
-            Expr::Duty {
-                act: index,
-                state,
-                negated,
-            },
-            Type::Bool,
-        ))
+        Some((Expr::Duty { act: index, state, negated }, Type::Bool))
     }
 
     /// Resolves the name of an act of the duties outcome.
@@ -423,10 +325,7 @@ impl Checker<'_> {
                     "tenet::check::outcome_in_applies",
                     "a jurisdiction's applicability can only depend on facts",
                 )
-                .at(
-                    act.span,
-                    "duties are known only once rules have been applied",
-                ),
+                .at(act.span, "duties are known only once rules have been applied"),
             );
             return None;
         }
@@ -463,14 +362,7 @@ impl Checker<'_> {
                 return None;
             }
         };
-        Some((
-            Expr::Arith {
-                left: Box::new(left_checked),
-                kind,
-                right: Box::new(right_checked),
-            },
-            ty,
-        ))
+        Some((Expr::Arith { left: Box::new(left_checked), kind, right: Box::new(right_checked) }, ty))
     }
 
     fn quantified(
@@ -487,10 +379,7 @@ impl Checker<'_> {
             self.report(
                 Diagnostic::error(
                     "tenet::check::not_a_list",
-                    format!(
-                        "`{}` needs a list, found {found}",
-                        if all { "all" } else { "any" }
-                    ),
+                    format!("`{}` needs a list, found {found}", if all { "all" } else { "any" }),
                 )
                 .at(list.span, format!("this is {found}")),
             );
@@ -499,14 +388,7 @@ impl Checker<'_> {
         scope.vars.push((var.text.clone(), element));
         let body_checked = self.condition(body, scope);
         scope.vars.pop();
-        Some((
-            Expr::Quantified {
-                all,
-                list: Box::new(list_checked),
-                body: Box::new(body_checked?),
-            },
-            Type::Bool,
-        ))
+        Some((Expr::Quantified { all, list: Box::new(list_checked), body: Box::new(body_checked?) }, Type::Bool))
     }
 
     fn list(
@@ -539,26 +421,15 @@ impl Checker<'_> {
         }
         let Some(scalar) = element.and_then(Type::scalar) else {
             self.report(
-                Diagnostic::error(
-                    "tenet::check::list_type",
-                    "cannot tell what this list holds",
-                )
-                .at(whole.span, "an empty list, or a list of lists")
-                .help("compare it with a fact or set of known type"),
+                Diagnostic::error("tenet::check::list_type", "cannot tell what this list holds")
+                    .at(whole.span, "an empty list, or a list of lists")
+                    .help("compare it with a fact or set of known type"),
             );
             return None;
         };
         // A list of constants is one constant.
-        let constants: Option<Vec<Value>> = checked
-            .iter()
-            .map(|item| {
-                if let Expr::Const(value) = item {
-                    Some(value.clone())
-                } else {
-                    None
-                }
-            })
-            .collect();
+        let constants: Option<Vec<Value>> =
+            checked.iter().map(|item| if let Expr::Const(value) = item { Some(value.clone()) } else { None }).collect();
         let node = match constants {
             Some(values) => Expr::Const(Value::List(Arc::from(values))),
             None => Expr::List(checked),
@@ -566,11 +437,7 @@ impl Checker<'_> {
         Some((node, Type::List(scalar)))
     }
 
-    fn literal_expr(
-        &mut self,
-        literal: &ast::Literal,
-        expected: Option<Type>,
-    ) -> Option<(Expr, Type)> {
+    fn literal_expr(&mut self, literal: &ast::Literal, expected: Option<Type>) -> Option<(Expr, Type)> {
         let ty = match (&literal.kind, expected) {
             (LiteralKind::Bool(_), _) => Type::Bool,
             (LiteralKind::Number(_), _) => Type::Number,
@@ -578,20 +445,14 @@ impl Checker<'_> {
             (LiteralKind::Date(_), _) => Type::Date,
             (LiteralKind::Days(_), _) => Type::Days,
             (LiteralKind::Word(word), _) => {
-                let name = ast::Name {
-                    text: word.clone(),
-                    span: literal.span,
-                };
+                let name = ast::Name { text: word.clone(), span: literal.span };
                 return self.word(&name, expected);
             }
             (LiteralKind::List(_), Some(ty @ Type::List(_))) => ty,
             (LiteralKind::List(_), _) => {
                 self.report(
-                    Diagnostic::error(
-                        "tenet::check::list_type",
-                        "cannot tell what this list holds",
-                    )
-                    .at(literal.span, "here"),
+                    Diagnostic::error("tenet::check::list_type", "cannot tell what this list holds")
+                        .at(literal.span, "here"),
                 );
                 return None;
             }
@@ -603,17 +464,11 @@ impl Checker<'_> {
     fn resolve(&mut self, name: &ast::Name, scope: &mut Scope) -> Option<Resolved> {
         let text = name.text.as_str();
         if let Some(depth) = scope.vars.iter().rev().position(|(var, _)| var == text) {
-            let scalar = scope
-                .vars
-                .get(scope.vars.len() - 1 - depth)
-                .map(|(_, scalar)| *scalar)?;
+            let scalar = scope.vars.get(scope.vars.len() - 1 - depth).map(|(_, scalar)| *scalar)?;
             return Some(Resolved::Typed(Expr::Var(depth), scalar.ty()));
         }
         if let Some((value, scalar, _)) = self.set(text) {
-            return Some(Resolved::Typed(
-                Expr::Const(value.clone()),
-                Type::List(*scalar),
-            ));
+            return Some(Resolved::Typed(Expr::Const(value.clone()), Type::List(*scalar)));
         }
         if let Some(id) = self.names.facts.get(text).copied() {
             scope.note_fact(id);
@@ -625,9 +480,7 @@ impl Checker<'_> {
             None => (text, None),
         };
         if let Some(id) = self.names.outcomes.get(head).copied() {
-            return self
-                .outcome_read(name, id, key, scope)
-                .map(|(expr, ty)| Resolved::Typed(expr, ty));
+            return self.outcome_read(name, id, key, scope).map(|(expr, ty)| Resolved::Typed(expr, ty));
         }
         if text.contains('.') {
             self.unknown_name(name, "fact");
@@ -649,56 +502,36 @@ impl Checker<'_> {
                     "tenet::check::outcome_in_applies",
                     "a jurisdiction's applicability can only depend on facts",
                 )
-                .at(
-                    name.span,
-                    "outcomes are known only once rules have been applied",
-                ),
+                .at(name.span, "outcomes are known only once rules have been applied"),
             );
             return None;
         }
         let kind = self.program.outcome(id)?.kind;
         let read = match (kind, key) {
             (OutcomeKind::One(enum_id), None) => (Expr::Outcome(id), Type::Enum(enum_id)),
-            (OutcomeKind::Set(enum_id), None) => {
-                (Expr::Outcome(id), Type::List(Scalar::Enum(enum_id)))
-            }
+            (OutcomeKind::Set(enum_id), None) => (Expr::Outcome(id), Type::List(Scalar::Enum(enum_id))),
             (OutcomeKind::Dates, Some(key)) if !key.contains('.') => {
                 (Expr::OutcomeDate(id, Arc::from(key)), Type::Date)
             }
             (OutcomeKind::Dates, _) => {
                 self.report(
-                    Diagnostic::error(
-                        "tenet::check::outcome_read",
-                        format!("name one date of `{}`", name.text),
-                    )
-                    .at(name.span, "a map of dates")
-                    .help(format!(
-                        "write e.g. `{}.respond_by`",
-                        name.text.split('.').next().unwrap_or_default()
-                    )),
+                    Diagnostic::error("tenet::check::outcome_read", format!("name one date of `{}`", name.text))
+                        .at(name.span, "a map of dates")
+                        .help(format!("write e.g. `{}.respond_by`", name.text.split('.').next().unwrap_or_default())),
                 );
                 return None;
             }
             (OutcomeKind::Duties(_), _) => {
                 self.report(
-                    Diagnostic::error(
-                        "tenet::check::outcome_read",
-                        "duties are tested one act at a time",
-                    )
-                    .at(
-                        name.span,
-                        "write `<act> is required`, `is forbidden` or `is conflicted`",
-                    ),
+                    Diagnostic::error("tenet::check::outcome_read", "duties are tested one act at a time")
+                        .at(name.span, "write `<act> is required`, `is forbidden` or `is conflicted`"),
                 );
                 return None;
             }
             (OutcomeKind::Confidence, _) | (_, Some(_)) => {
                 self.report(
-                    Diagnostic::error(
-                        "tenet::check::outcome_read",
-                        format!("`{}` cannot be read by rules", name.text),
-                    )
-                    .at(name.span, "not readable here"),
+                    Diagnostic::error("tenet::check::outcome_read", format!("`{}` cannot be read by rules", name.text))
+                        .at(name.span, "not readable here"),
                 );
                 return None;
             }
@@ -727,11 +560,7 @@ impl Checker<'_> {
     }
 
     fn unknown_name(&mut self, name: &ast::Name, what: &str) {
-        let code = if name.text.contains('.') {
-            "tenet::check::unknown_fact"
-        } else {
-            "tenet::check::unknown_name"
-        };
+        let code = if name.text.contains('.') { "tenet::check::unknown_fact" } else { "tenet::check::unknown_name" };
         let names = self.names_for_suggestion();
         let diagnostic = Diagnostic::error(code, format!("unknown {what} `{}`", name.text))
             .at(name.span, "not a declared fact, set, outcome or value")

@@ -103,6 +103,9 @@ pub struct RuleDef {
     /// The conjuncts of `when`: all must hold.
     pub when: Vec<Condition>,
     pub then: Vec<Effect>,
+    /// Outcomes and acts its conditions and conclusions read.
+    pub reads: Vec<OutcomeId>,
+    pub reads_acts: Vec<u32>,
     pub span: Span,
 }
 
@@ -125,28 +128,16 @@ pub struct Effect {
 
 #[derive(Clone, Debug)]
 pub enum EffectKind {
-    SetOne {
-        outcome: OutcomeId,
-        value: Expr,
-    },
-    SetDate {
-        outcome: OutcomeId,
-        key: String,
-        value: Expr,
-    },
-    Add {
-        outcome: OutcomeId,
-        values: Vec<Expr>,
-    },
+    SetOne { outcome: OutcomeId, value: Expr },
+    SetDate { outcome: OutcomeId, key: String, value: Expr },
+    Add { outcome: OutcomeId, values: Vec<Expr> },
     Require(u32),
     Forbid(u32),
 }
 
 impl Program {
     pub fn enum_values(&self, id: EnumId) -> &[String] {
-        self.enums
-            .get(id.0 as usize)
-            .map_or(&[], |def| def.values.as_slice())
+        self.enums.get(id.0 as usize).map_or(&[], |def| def.values.as_slice())
     }
 
     pub fn rule_index(&self, id: &str) -> Option<usize> {
@@ -210,11 +201,7 @@ impl Checker<'_> {
 
     /// Source text of a span with runs of white space folded to one space.
     fn text(&self, span: Span) -> String {
-        self.sources
-            .slice(span)
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
+        self.sources.slice(span).split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
     /// Parses a `YYYY-MM-DD` date written in a rule file.
@@ -223,12 +210,9 @@ impl Checker<'_> {
             Ok(date) => Some(date),
             Err(_) => {
                 self.report(
-                    Diagnostic::error(
-                        "tenet::check::invalid_date",
-                        format!("`{text}` is not a date in the calendar"),
-                    )
-                    .at(span, "no such day")
-                    .help("dates are written YYYY-MM-DD, e.g. `2024-01-31`"),
+                    Diagnostic::error("tenet::check::invalid_date", format!("`{text}` is not a date in the calendar"))
+                        .at(span, "no such day")
+                        .help("dates are written YYYY-MM-DD, e.g. `2024-01-31`"),
                 );
                 None
             }

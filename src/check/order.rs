@@ -11,6 +11,7 @@ use crate::diag::Diagnostic;
 impl Checker<'_> {
     pub(super) fn order(&mut self) {
         self.resolve_overrides();
+        self.overrides_respect_strength();
         let count = self.program.rules.len();
         // edges[a] holds b when a must be evaluated before b.
         let mut edges: Vec<Vec<usize>> = vec![Vec::new(); count];
@@ -20,21 +21,13 @@ impl Checker<'_> {
             }
         }
         if let Some(cycle) = find_cycle(&edges) {
-            self.cycle(
-                "tenet::check::override_cycle",
-                "rules override each other in a cycle",
-                &cycle,
-                "overrides",
-            );
+            self.cycle("tenet::check::override_cycle", "rules override each other in a cycle", &cycle, "overrides");
             return;
         }
         for (writer, writes) in self.deps.iter().enumerate() {
             for (reader, reads) in self.deps.iter().enumerate() {
                 let outcome = writes.writes.iter().any(|id| reads.reads.contains(id));
-                let duty = writes
-                    .writes_acts
-                    .iter()
-                    .any(|act| reads.reads_acts.contains(act));
+                let duty = writes.writes_acts.iter().any(|act| reads.reads_acts.contains(act));
                 if outcome || duty {
                     push_unique(&mut edges[writer], reader);
                 }
@@ -52,19 +45,34 @@ impl Checker<'_> {
         self.program.order = topological(&edges);
     }
 
+    /// Policy yields to law: a rule may override only rules of its own strength or weaker.
+    fn overrides_respect_strength(&mut self) {
+        let mut problems = Vec::new();
+        for rule in &self.program.rules {
+            for &target in &rule.overrides {
+                let Some(overridden) = self.program.rules.get(target) else { continue };
+                if overridden.strength > rule.strength {
+                    problems.push((rule.span, rule.id.clone(), overridden.id.clone(), overridden.strength));
+                }
+            }
+        }
+        for (span, id, target, strength) in problems {
+            let what = match strength {
+                crate::ast::Strength::Law => "a rule of law",
+                _ => "a contractual rule",
+            };
+            self.report(
+                Diagnostic::error("tenet::check::weaker_overrides_stronger", format!("`{id}` cannot override `{target}`, which is {what}"))
+                    .at(span, "this rule is weaker than the rule it overrides")
+                    .help("principles never override law, and neither overrides contract; move the exception into the stronger rule set"),
+            );
+        }
+    }
+
     fn resolve_overrides(&mut self) {
-        let ids: Vec<String> = self
-            .program
-            .rules
-            .iter()
-            .map(|rule| rule.id.clone())
-            .collect();
+        let ids: Vec<String> = self.program.rules.iter().map(|rule| rule.id.clone()).collect();
         for index in 0..self.program.rules.len() {
-            let names = self
-                .deps
-                .get(index)
-                .map(|deps| deps.overrides.clone())
-                .unwrap_or_default();
+            let names = self.deps.get(index).map(|deps| deps.overrides.clone()).unwrap_or_default();
             let mut resolved = Vec::new();
             for name in names {
                 match ids.iter().position(|id| *id == name.text) {
@@ -87,32 +95,22 @@ impl Checker<'_> {
     }
 
     fn cycle(&mut self, code: &'static str, message: &str, cycle: &[usize], relation: &str) {
-        let ids: Vec<&str> = cycle
-            .iter()
-            .filter_map(|index| self.program.rules.get(*index))
-            .map(|rule| rule.id.as_str())
-            .collect();
+        let ids: Vec<&str> =
+            cycle.iter().filter_map(|index| self.program.rules.get(*index)).map(|rule| rule.id.as_str()).collect();
         let mut chain: Vec<String> = ids.iter().map(|id| format!("`{id}`")).collect();
         if let Some(first) = chain.first().cloned() {
             chain.push(first);
         }
-        let Some(first) = cycle
-            .first()
-            .and_then(|index| self.program.rules.get(*index))
-        else {
+        let Some(first) = cycle.first().and_then(|index| self.program.rules.get(*index)) else {
             return;
         };
         let span = first.span;
-        let mut diagnostic = Diagnostic::error(
-            code,
-            format!("{message}: {}", chain.join(&format!(" {relation} "))),
-        )
-        .at(span, "this rule is part of the cycle")
-        .help("break the cycle: one of these rules must not depend on the others");
+        let mut diagnostic = Diagnostic::error(code, format!("{message}: {}", chain.join(&format!(" {relation} "))))
+            .at(span, "this rule is part of the cycle")
+            .help("break the cycle: one of these rules must not depend on the others");
         for index in cycle.iter().skip(1) {
             if let Some(rule) = self.program.rules.get(*index) {
-                diagnostic =
-                    diagnostic.also(rule.span, format!("`{}` is part of the cycle", rule.id));
+                diagnostic = diagnostic.also(rule.span, format!("`{}` is part of the cycle", rule.id));
             }
         }
         self.report(diagnostic);
@@ -153,10 +151,7 @@ fn find_cycle(edges: &[Vec<usize>]) -> Option<Vec<usize>> {
                             stack.push((successor, 0));
                         }
                         Mark::Open => {
-                            let start = stack
-                                .iter()
-                                .position(|(open, _)| *open == successor)
-                                .unwrap_or(0);
+                            let start = stack.iter().position(|(open, _)| *open == successor).unwrap_or(0);
                             return Some(stack[start..].iter().map(|(open, _)| *open).collect());
                         }
                         Mark::Done => {}
@@ -181,10 +176,8 @@ fn topological(edges: &[Vec<usize>]) -> Vec<usize> {
             incoming[successor] += 1;
         }
     }
-    let mut ready: BinaryHeap<Reverse<usize>> = (0..edges.len())
-        .filter(|node| incoming[*node] == 0)
-        .map(Reverse)
-        .collect();
+    let mut ready: BinaryHeap<Reverse<usize>> =
+        (0..edges.len()).filter(|node| incoming[*node] == 0).map(Reverse).collect();
     let mut order = Vec::with_capacity(edges.len());
     while let Some(Reverse(node)) = ready.pop() {
         order.push(node);

@@ -28,9 +28,7 @@ impl Checker<'_> {
             for item in &file.items {
                 match item {
                     Item::Block(block) => {
-                        if let Some(first) =
-                            seen.insert(format!("block {}", block.id.text), block.id.span)
-                        {
+                        if let Some(first) = seen.insert(format!("block {}", block.id.text), block.id.span) {
                             self.duplicate(
                                 "tenet::check::duplicate_block",
                                 &format!("`{}` is declared twice", block.id.text),
@@ -56,9 +54,7 @@ impl Checker<'_> {
             Diagnostic::error(code, message)
                 .at(span, "declared again here")
                 .also(first, "first declared here")
-                .help(format!(
-                    "first declared at {location}; ids must be unique across the rule set"
-                )),
+                .help(format!("first declared at {location}; ids must be unique across the rule set")),
         );
     }
 
@@ -69,12 +65,7 @@ impl Checker<'_> {
         let applies = block.applies.first().and_then(|expr| {
             let mut scope = Scope::default();
             let checked = self.condition(expr, &mut scope)?;
-            Some(Condition {
-                expr: checked,
-                text: self.text(expr.span),
-                facts: scope.facts,
-                outcomes: Vec::new(),
-            })
+            Some(Condition { expr: checked, text: self.text(expr.span), facts: scope.facts, outcomes: Vec::new() })
         });
         let (from, until) = self.dates(&block.effective, &block.until);
         let index = self.program.blocks.len();
@@ -94,40 +85,26 @@ impl Checker<'_> {
         let spans: Vec<Span> = spans.collect();
         if let [first, second, ..] = spans.as_slice() {
             self.report(
-                Diagnostic::error(
-                    "tenet::check::duplicate_clause",
-                    format!("`{clause}` is written twice"),
-                )
-                .at(*second, "written again here")
-                .also(*first, "first written here")
-                .help(if clause.ends_with("when") {
-                    String::from("write one condition; combine conditions with `and` or `or`")
-                } else {
-                    format!("keep one `{clause}`")
-                }),
+                Diagnostic::error("tenet::check::duplicate_clause", format!("`{clause}` is written twice"))
+                    .at(*second, "written again here")
+                    .also(*first, "first written here")
+                    .help(if clause.ends_with("when") {
+                        String::from("write one condition; combine conditions with `and` or `or`")
+                    } else {
+                        format!("keep one `{clause}`")
+                    }),
             );
         }
     }
 
     /// `effective` and `until`, checked against each other.
-    fn dates(
-        &mut self,
-        effective: &[ast::Dated],
-        until: &[ast::Dated],
-    ) -> (Option<Date>, Option<Date>) {
-        let from = effective
-            .first()
-            .and_then(|dated| self.date(&dated.text, dated.span));
-        let to = until
-            .first()
-            .and_then(|dated| self.date(&dated.text, dated.span));
+    fn dates(&mut self, effective: &[ast::Dated], until: &[ast::Dated]) -> (Option<Date>, Option<Date>) {
+        let from = effective.first().and_then(|dated| self.date(&dated.text, dated.span));
+        let to = until.first().and_then(|dated| self.date(&dated.text, dated.span));
         if let (Some(from_date), Some(to_date), Some(until_dated)) = (from, to, until.first())
             && to_date < from_date
         {
-            let effective_span = effective
-                .first()
-                .map(|dated| dated.span)
-                .unwrap_or_default();
+            let effective_span = effective.first().map(|dated| dated.span).unwrap_or_default();
             self.report(
                 Diagnostic::error(
                     "tenet::check::until_before_effective",
@@ -141,12 +118,7 @@ impl Checker<'_> {
         (from, to)
     }
 
-    fn rule(
-        &mut self,
-        rule: &ast::Rule,
-        block_index: Option<usize>,
-        seen: &mut HashMap<String, Span>,
-    ) {
+    fn rule(&mut self, rule: &ast::Rule, block_index: Option<usize>, seen: &mut HashMap<String, Span>) {
         if let Some(first) = seen.insert(rule.id.text.clone(), rule.id.span) {
             self.duplicate(
                 "tenet::check::duplicate_rule",
@@ -162,12 +134,9 @@ impl Checker<'_> {
         self.single("confidence", rule.confidence.iter().map(|(_, span)| *span));
         if rule.cites.is_empty() {
             self.report(
-                Diagnostic::warning(
-                    "tenet::check::no_citation",
-                    format!("rule `{}` cites no source", rule.id.text),
-                )
-                .at(rule.id.span, "no `cite`")
-                .help("add the provision it encodes, e.g. `cite \"18 U.S.C. § 2703(h)\"`"),
+                Diagnostic::warning("tenet::check::no_citation", format!("rule `{}` cites no source", rule.id.text))
+                    .at(rule.id.span, "no `cite`")
+                    .help("add the provision it encodes, e.g. `cite \"18 U.S.C. § 2703(h)\"`"),
             );
         }
         let block_def = block_index.and_then(|index| self.program.blocks.get(index));
@@ -186,16 +155,10 @@ impl Checker<'_> {
                     .help("its dates do not overlap the dates of its block; correct `effective` or `until`"),
             );
         }
-        let mut deps = Deps {
-            overrides: rule.overrides.clone(),
-            ..Deps::default()
-        };
+        let mut deps = Deps { overrides: rule.overrides.clone(), ..Deps::default() };
         let when = self.conjuncts(rule.when.first(), &mut deps);
-        let then = rule
-            .then
-            .iter()
-            .filter_map(|conclusion| self.conclusion(conclusion, &mut deps))
-            .collect();
+        let then = rule.then.iter().filter_map(|conclusion| self.conclusion(conclusion, &mut deps)).collect();
+        let (reads, reads_acts) = (deps.reads.clone(), deps.reads_acts.clone());
         self.deps.push(deps);
         self.program.rules.push(RuleDef {
             id: rule.id.text.clone(),
@@ -205,13 +168,12 @@ impl Checker<'_> {
             strength,
             from,
             until,
-            confidence: rule
-                .confidence
-                .first()
-                .map_or(Level::High, |(level, _)| *level),
+            confidence: rule.confidence.first().map_or(Level::High, |(level, _)| *level),
             overrides: Vec::new(),
             when,
             then,
+            reads,
+            reads_acts,
             span: rule.span,
         });
     }
@@ -225,10 +187,7 @@ impl Checker<'_> {
         };
         let mut out = Vec::with_capacity(parts.len());
         for part in parts {
-            let mut scope = Scope {
-                outcomes: true,
-                ..Scope::default()
-            };
+            let mut scope = Scope { outcomes: true, ..Scope::default() };
             if let Some(expr) = self.condition(part, &mut scope) {
                 merge(&mut deps.reads, &scope.read_outcomes);
                 merge(&mut deps.reads_acts, &scope.read_acts);
@@ -244,16 +203,9 @@ impl Checker<'_> {
     }
 
     fn conclusion(&mut self, conclusion: &ast::Conclusion, deps: &mut Deps) -> Option<Effect> {
-        let mut scope = Scope {
-            outcomes: true,
-            ..Scope::default()
-        };
+        let mut scope = Scope { outcomes: true, ..Scope::default() };
         let (kind, span) = match conclusion {
-            ast::Conclusion::Set {
-                outcome,
-                key,
-                value,
-            } => {
+            ast::Conclusion::Set { outcome, key, value } => {
                 let span = outcome.span;
                 let id = self.outcome_named(outcome)?;
                 let kind = self.program.outcome(id)?.kind;
@@ -261,19 +213,12 @@ impl Checker<'_> {
                     (OutcomeKind::One(enum_id), None) => {
                         let (expr, ty) = self.expr(value, Some(Type::Enum(enum_id)), &mut scope)?;
                         self.expect(value, ty, Type::Enum(enum_id))?;
-                        EffectKind::SetOne {
-                            outcome: id,
-                            value: expr,
-                        }
+                        EffectKind::SetOne { outcome: id, value: expr }
                     }
                     (OutcomeKind::Dates, Some(key)) => {
                         let (expr, ty) = self.expr(value, Some(Type::Date), &mut scope)?;
                         self.expect(value, ty, Type::Date)?;
-                        EffectKind::SetDate {
-                            outcome: id,
-                            key: key.text.clone(),
-                            value: expr,
-                        }
+                        EffectKind::SetDate { outcome: id, key: key.text.clone(), value: expr }
                     }
                     (OutcomeKind::Dates, None) => {
                         return self.wrong_conclusion(
@@ -331,13 +276,7 @@ impl Checker<'_> {
                 }
                 merge(&mut deps.writes, &[id]);
                 let span = values.first().map_or(outcome.span, |first| first.span);
-                (
-                    EffectKind::Add {
-                        outcome: id,
-                        values: checked,
-                    },
-                    span,
-                )
+                (EffectKind::Add { outcome: id, values: checked }, span)
             }
             ast::Conclusion::Require(act) | ast::Conclusion::Forbid(act) => {
                 let index = self.act(act, true)?;
@@ -352,10 +291,7 @@ impl Checker<'_> {
         };
         merge(&mut deps.reads, &scope.read_outcomes);
         merge(&mut deps.reads_acts, &scope.read_acts);
-        Some(Effect {
-            kind,
-            text: conclusion_text(self, conclusion, span),
-        })
+        Some(Effect { kind, text: conclusion_text(self, conclusion, span) })
     }
 
     fn outcome_named(&mut self, name: &ast::Name) -> Option<OutcomeId> {
@@ -363,12 +299,9 @@ impl Checker<'_> {
             return Some(*id);
         }
         let candidates: Vec<&str> = self.names.outcomes.keys().map(String::as_str).collect();
-        let diagnostic = Diagnostic::error(
-            "tenet::check::unknown_outcome",
-            format!("unknown outcome `{}`", name.text),
-        )
-        .at(name.span, "not a declared outcome")
-        .suggest(&name.text, candidates);
+        let diagnostic = Diagnostic::error("tenet::check::unknown_outcome", format!("unknown outcome `{}`", name.text))
+            .at(name.span, "not a declared outcome")
+            .suggest(&name.text, candidates);
         self.report(diagnostic);
         None
     }
@@ -390,9 +323,7 @@ impl Checker<'_> {
 
     fn wrong_conclusion<T>(&mut self, span: Span, message: &str, help: String) -> Option<T> {
         self.report(
-            Diagnostic::error("tenet::check::wrong_conclusion", message.to_string())
-                .at(span, "here")
-                .help(help),
+            Diagnostic::error("tenet::check::wrong_conclusion", message.to_string()).at(span, "here").help(help),
         );
         None
     }
@@ -401,21 +332,12 @@ impl Checker<'_> {
 /// The text of a conclusion as written: from its keyword to its end.
 fn conclusion_text(checker: &Checker<'_>, conclusion: &ast::Conclusion, _span: Span) -> String {
     match conclusion {
-        ast::Conclusion::Set {
-            outcome,
-            key,
-            value,
-        } => {
-            let target = key.as_ref().map_or(outcome.text.clone(), |key| {
-                format!("{}.{}", outcome.text, key.text)
-            });
+        ast::Conclusion::Set { outcome, key, value } => {
+            let target = key.as_ref().map_or(outcome.text.clone(), |key| format!("{}.{}", outcome.text, key.text));
             format!("set {target} to {}", checker.text(value.span))
         }
         ast::Conclusion::Add { values, outcome } => {
-            let values: Vec<String> = values
-                .iter()
-                .map(|value| checker.text(value.span))
-                .collect();
+            let values: Vec<String> = values.iter().map(|value| checker.text(value.span)).collect();
             format!("add {} to {}", values.join(", "), outcome.text)
         }
         ast::Conclusion::Require(act) => format!("require {}", act.text),

@@ -12,18 +12,10 @@ impl State<'_> {
         match expr {
             Expr::Const(value) => Some(value.clone()),
             Expr::Fact(id) => self.facts.get(*id).cloned(),
-            Expr::Var(depth) => env
-                .len()
-                .checked_sub(depth + 1)
-                .and_then(|index| env.get(index))
-                .cloned(),
+            Expr::Var(depth) => env.len().checked_sub(depth + 1).and_then(|index| env.get(index)).cloned(),
             Expr::Outcome(id) => self.read_outcome(*id),
             Expr::OutcomeDate(id, key) => self.read_date(*id, key).map(Value::Date),
-            Expr::Duty {
-                act,
-                state,
-                negated,
-            } => {
+            Expr::Duty { act, state, negated } => {
                 let duty = self.duty(*act);
                 let holds = match state {
                     DutyState::Required => duty.required && !duty.conflicted,
@@ -35,26 +27,16 @@ impl State<'_> {
             Expr::Not(inner) => self.truth(inner, env).map(|b| Value::Bool(!b)),
             Expr::And(parts) => self.all(parts, env).map(Value::Bool),
             Expr::Or(parts) => self.any(parts, env).map(Value::Bool),
-            Expr::Is {
-                left,
-                right,
-                negated,
-            } => {
+            Expr::Is { left, right, negated } => {
                 let (left, right) = (self.value(left, env)?, self.value(right, env)?);
                 Some(Value::Bool(left.same(&right) != *negated))
             }
-            Expr::In {
-                left,
-                right,
-                negated,
-            } => {
+            Expr::In { left, right, negated } => {
                 let needle = self.value(left, env)?;
                 let Value::List(items) = self.value(right, env)? else {
                     return None;
                 };
-                Some(Value::Bool(
-                    items.iter().any(|item| item.same(&needle)) != *negated,
-                ))
+                Some(Value::Bool(items.iter().any(|item| item.same(&needle)) != *negated))
             }
             Expr::Compare { left, op, right } => {
                 let ordering = self.value(left, env)?.compare(&self.value(right, env)?)?;
@@ -66,12 +48,8 @@ impl State<'_> {
                 };
                 Some(Value::Bool(holds))
             }
-            Expr::Present { fact, present } => {
-                Some(Value::Bool(self.facts.get(*fact).is_some() == *present))
-            }
-            Expr::Arith { left, kind, right } => {
-                arith(self.value(left, env)?, *kind, self.value(right, env)?)
-            }
+            Expr::Present { fact, present } => Some(Value::Bool(self.facts.get(*fact).is_some() == *present)),
+            Expr::Arith { left, kind, right } => arith(self.value(left, env)?, *kind, self.value(right, env)?),
             Expr::Quantified { all, list, body } => {
                 let Value::List(items) = self.value(list, env)? else {
                     return None;
@@ -88,15 +66,10 @@ impl State<'_> {
                         _ => {}
                     }
                 }
-                if unknown {
-                    None
-                } else {
-                    Some(Value::Bool(*all))
-                }
+                if unknown { None } else { Some(Value::Bool(*all)) }
             }
             Expr::List(items) => {
-                let values: Option<Vec<Value>> =
-                    items.iter().map(|item| self.value(item, env)).collect();
+                let values: Option<Vec<Value>> = items.iter().map(|item| self.value(item, env)).collect();
                 Some(Value::List(values?.into()))
             }
         }
@@ -141,20 +114,11 @@ fn arith(left: Value, kind: ArithKind, right: Value) -> Option<Value> {
     Some(match (left, kind, right) {
         (Value::Date(date), ArithKind::DateShift { subtract }, Value::Days(days)) => {
             let days = if subtract { days.checked_neg()? } else { days };
-            Value::Date(
-                date.checked_add(jiff::Span::new().try_days(days).ok()?)
-                    .ok()?,
-            )
+            Value::Date(date.checked_add(jiff::Span::new().try_days(days).ok()?).ok()?)
         }
-        (Value::Date(a), ArithKind::DateDiff, Value::Date(b)) => {
-            Value::Days(i64::from(a.since(b).ok()?.get_days()))
-        }
+        (Value::Date(a), ArithKind::DateDiff, Value::Date(b)) => Value::Days(i64::from(a.since(b).ok()?.get_days())),
         (Value::Days(a), ArithKind::Days { subtract }, Value::Days(b)) => {
-            Value::Days(if subtract {
-                a.checked_sub(b)?
-            } else {
-                a.checked_add(b)?
-            })
+            Value::Days(if subtract { a.checked_sub(b)? } else { a.checked_add(b)? })
         }
         (Value::Number(a), ArithKind::Number { subtract }, Value::Number(b)) => {
             let result = if subtract { a - b } else { a + b };

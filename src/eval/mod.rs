@@ -56,10 +56,7 @@ pub struct Conflict {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ConflictSubject {
     /// A single-valued outcome, or one named date, set to different values.
-    Outcome {
-        outcome: OutcomeId,
-        key: Option<String>,
-    },
+    Outcome { outcome: OutcomeId, key: Option<String> },
     /// An act both required and forbidden.
     Duty { act: u32 },
 }
@@ -125,10 +122,7 @@ pub fn evaluate(program: &Program, facts: &Facts) -> Outcome {
         .iter()
         .map(|block| {
             in_force(as_of, block.from, block.until)
-                && block
-                    .applies
-                    .as_ref()
-                    .is_none_or(|applies| state.truth(&applies.expr, &mut env) == Some(true))
+                && block.applies.as_ref().is_none_or(|applies| state.truth(&applies.expr, &mut env) == Some(true))
         })
         .collect();
     for &index in &program.order {
@@ -148,32 +142,20 @@ impl State<'_> {
         };
         let status = if !in_force(as_of, rule.from, rule.until) {
             Status::NotInForce
-        } else if rule
-            .block
-            .is_some_and(|block| !blocks.get(block).copied().unwrap_or(false))
-        {
+        } else if rule.block.is_some_and(|block| !blocks.get(block).copied().unwrap_or(false)) {
             Status::NotApplicable
         } else {
-            let failed = rule.when.iter().enumerate().find_map(|(condition, when)| {
-                match self.truth(&when.expr, env) {
-                    Some(true) => None,
-                    Some(false) => Some(Status::Failed {
-                        condition,
-                        unknown: false,
-                    }),
-                    None => Some(Status::Failed {
-                        condition,
-                        unknown: true,
-                    }),
-                }
+            let failed = rule.when.iter().enumerate().find_map(|(condition, when)| match self.truth(&when.expr, env) {
+                Some(true) => None,
+                Some(false) => Some(Status::Failed { condition, unknown: false }),
+                None => Some(Status::Failed { condition, unknown: true }),
             });
             match failed {
                 Some(status) => status,
                 None => {
                     // Overriding rules come first in the order, so their status is final.
                     let by = self.program.rules.iter().enumerate().find(|(other, def)| {
-                        def.overrides.contains(&index)
-                            && self.status.get(*other) == Some(&Status::Fired)
+                        def.overrides.contains(&index) && self.status.get(*other) == Some(&Status::Fired)
                     });
                     match by {
                         Some((by, _)) => Status::Overridden { by },
@@ -201,11 +183,7 @@ impl State<'_> {
                         ones.push((index, value));
                     }
                 }),
-                EffectKind::SetDate {
-                    outcome,
-                    key,
-                    value,
-                } => match self.value(value, env) {
+                EffectKind::SetDate { outcome, key, value } => match self.value(value, env) {
                     Some(Value::Date(date)) => {
                         if let Some(dates) = self.dates.get_mut(outcome.0 as usize) {
                             dates.entry(key.clone()).or_default().push((index, date));
@@ -245,25 +223,15 @@ impl State<'_> {
     }
 
     fn strength(&self, rule: usize) -> Strength {
-        self.program
-            .rules
-            .get(rule)
-            .map_or(Strength::Soft, |def| def.strength)
+        self.program.rules.get(rule).map_or(Strength::Soft, |def| def.strength)
     }
 
     /// The strongest rules' candidates; several distinct values are a conflict.
     fn resolve<'v, T: PartialEq>(&self, candidates: &'v [(usize, T)]) -> Resolution<'v, T> {
-        let Some(top) = candidates
-            .iter()
-            .map(|(rule, _)| self.strength(*rule))
-            .max()
-        else {
+        let Some(top) = candidates.iter().map(|(rule, _)| self.strength(*rule)).max() else {
             return Resolution::None;
         };
-        let strongest: Vec<&(usize, T)> = candidates
-            .iter()
-            .filter(|(rule, _)| self.strength(*rule) == top)
-            .collect();
+        let strongest: Vec<&(usize, T)> = candidates.iter().filter(|(rule, _)| self.strength(*rule) == top).collect();
         let Some((_, first)) = strongest.first() else {
             return Resolution::None;
         };
@@ -283,12 +251,7 @@ impl State<'_> {
             },
             OutcomeKind::Set(enum_id) => {
                 let members = self.sets.get(id.0 as usize)?;
-                Some(Value::List(
-                    members
-                        .iter()
-                        .map(|member| Value::Enum(enum_id, *member))
-                        .collect(),
-                ))
+                Some(Value::List(members.iter().map(|member| Value::Enum(enum_id, *member)).collect()))
             }
             _ => None,
         }
@@ -308,9 +271,7 @@ impl State<'_> {
         let Some(top) = entries.iter().map(|(rule, _)| self.strength(*rule)).max() else {
             return Duty::default();
         };
-        let strongest = entries
-            .iter()
-            .filter(|(rule, _)| self.strength(*rule) == top);
+        let strongest = entries.iter().filter(|(rule, _)| self.strength(*rule) == top);
         let (mut required, mut forbidden) = (false, false);
         for (_, require) in strongest {
             if *require {
@@ -319,11 +280,7 @@ impl State<'_> {
                 forbidden = true;
             }
         }
-        Duty {
-            required,
-            forbidden,
-            conflicted: required && forbidden,
-        }
+        Duty { required, forbidden, conflicted: required && forbidden }
     }
 
     fn finish(self, as_of: Date) -> Outcome {
@@ -335,25 +292,17 @@ impl State<'_> {
         for (index, def) in self.program.outcomes.iter().enumerate() {
             let id = OutcomeId(index as u32);
             let value = match def.kind {
-                OutcomeKind::One(_) => {
-                    match self.resolve(self.ones.get(index).map_or(&[][..], Vec::as_slice)) {
-                        Resolution::Value(value, rules) => {
-                            decisive.extend(rules);
-                            OutcomeValue::One(Some(value.clone()))
-                        }
-                        Resolution::Conflict(sides) => {
-                            conflicts.push(self.conflict(
-                                ConflictSubject::Outcome {
-                                    outcome: id,
-                                    key: None,
-                                },
-                                &sides,
-                            ));
-                            OutcomeValue::One(None)
-                        }
-                        Resolution::None => OutcomeValue::One(None),
+                OutcomeKind::One(_) => match self.resolve(self.ones.get(index).map_or(&[][..], Vec::as_slice)) {
+                    Resolution::Value(value, rules) => {
+                        decisive.extend(rules);
+                        OutcomeValue::One(Some(value.clone()))
                     }
-                }
+                    Resolution::Conflict(sides) => {
+                        conflicts.push(self.conflict(ConflictSubject::Outcome { outcome: id, key: None }, &sides));
+                        OutcomeValue::One(None)
+                    }
+                    Resolution::None => OutcomeValue::One(None),
+                },
                 OutcomeKind::Set(_) => {
                     let mut members = self.sets.get(index).cloned().unwrap_or_default();
                     members.sort_unstable();
@@ -367,10 +316,7 @@ impl State<'_> {
                                 dates.insert(key.clone(), *date);
                             }
                             Resolution::Conflict(sides) => {
-                                let subject = ConflictSubject::Outcome {
-                                    outcome: id,
-                                    key: Some(key.clone()),
-                                };
+                                let subject = ConflictSubject::Outcome { outcome: id, key: Some(key.clone()) };
                                 conflicts.push(self.conflict(subject, &sides));
                             }
                             Resolution::None => {}
@@ -386,41 +332,45 @@ impl State<'_> {
             };
             values.push(value);
         }
-        let fired: Vec<usize> = (0..self.status.len())
-            .filter(|rule| self.status.get(*rule) == Some(&Status::Fired))
-            .collect();
-        decisive.sort_unstable();
-        decisive.dedup();
+        let fired: Vec<usize> =
+            (0..self.status.len()).filter(|rule| self.status.get(*rule) == Some(&Status::Fired)).collect();
+        self.reasons_of(&mut decisive);
         if let Some(slot) = confidence_slot.and_then(|index| values.get_mut(index)) {
-            let basis = if decisive.is_empty() {
-                &fired
-            } else {
-                &decisive
-            };
-            let level = basis
-                .iter()
-                .filter_map(|rule| self.program.rules.get(*rule))
-                .map(|rule| rule.confidence)
-                .min();
+            let basis = if decisive.is_empty() { &fired } else { &decisive };
+            let level = basis.iter().filter_map(|rule| self.program.rules.get(*rule)).map(|rule| rule.confidence).min();
             *slot = OutcomeValue::Confidence(level);
         }
-        Outcome {
-            as_of,
-            values,
-            fired,
-            conflicts,
-            status: self.status,
-            decisive,
-            skipped: self.skipped,
-            overruled,
-        }
+        Outcome { as_of, values, fired, conflicts, status: self.status, decisive, skipped: self.skipped, overruled }
     }
 
-    fn duties_value(
-        &self,
-        conflicts: &mut Vec<Conflict>,
-        overruled: &mut Vec<(usize, usize)>,
-    ) -> OutcomeValue {
+    /// Adds to `decisive` every fired rule whose conclusions a decisive rule
+    /// read, transitively: a decision is only as certain as its premises.
+    fn reasons_of(&self, decisive: &mut Vec<usize>) {
+        let mut next = 0;
+        while let Some(&rule) = decisive.get(next) {
+            next += 1;
+            let Some(def) = self.program.rules.get(rule) else { continue };
+            for (writer, status) in self.status.iter().enumerate() {
+                if *status != Status::Fired || decisive.contains(&writer) {
+                    continue;
+                }
+                let Some(writer_def) = self.program.rules.get(writer) else { continue };
+                let wrote = writer_def.then.iter().any(|effect| match &effect.kind {
+                    EffectKind::SetOne { outcome, .. }
+                    | EffectKind::SetDate { outcome, .. }
+                    | EffectKind::Add { outcome, .. } => def.reads.contains(outcome),
+                    EffectKind::Require(act) | EffectKind::Forbid(act) => def.reads_acts.contains(act),
+                });
+                if wrote {
+                    decisive.push(writer);
+                }
+            }
+        }
+        decisive.sort_unstable();
+        decisive.dedup();
+    }
+
+    fn duties_value(&self, conflicts: &mut Vec<Conflict>, overruled: &mut Vec<(usize, usize)>) -> OutcomeValue {
         let (mut required, mut forbidden) = (Vec::new(), Vec::new());
         for (act, entries) in self.duties.iter().enumerate() {
             let act = act as u32;
@@ -432,17 +382,9 @@ impl State<'_> {
                 let sides: Vec<(usize, String)> = entries
                     .iter()
                     .filter(|(rule, _)| self.strength(*rule) == top)
-                    .map(|(rule, require)| {
-                        (
-                            *rule,
-                            String::from(if *require { "require" } else { "forbid" }),
-                        )
-                    })
+                    .map(|(rule, require)| (*rule, String::from(if *require { "require" } else { "forbid" })))
                     .collect();
-                conflicts.push(Conflict {
-                    subject: ConflictSubject::Duty { act },
-                    sides,
-                });
+                conflicts.push(Conflict { subject: ConflictSubject::Duty { act }, sides });
             } else if duty.required {
                 required.push(act);
             } else if duty.forbidden {
@@ -454,28 +396,18 @@ impl State<'_> {
                 if Some(self.strength(*weaker)) == stronger {
                     continue;
                 }
-                let contrary = entries.iter().find(|(rule, other)| {
-                    other != require && Some(self.strength(*rule)) == stronger
-                });
+                let contrary =
+                    entries.iter().find(|(rule, other)| other != require && Some(self.strength(*rule)) == stronger);
                 if let Some((by, _)) = contrary {
                     overruled.push((*weaker, *by));
                 }
             }
         }
-        OutcomeValue::Duties {
-            required,
-            forbidden,
-        }
+        OutcomeValue::Duties { required, forbidden }
     }
 
     fn conflict<T: Shown>(&self, subject: ConflictSubject, sides: &[&(usize, T)]) -> Conflict {
-        Conflict {
-            subject,
-            sides: sides
-                .iter()
-                .map(|(rule, value)| (*rule, value.shown(self.program)))
-                .collect(),
-        }
+        Conflict { subject, sides: sides.iter().map(|(rule, value)| (*rule, value.shown(self.program))).collect() }
     }
 }
 
@@ -492,11 +424,7 @@ trait Shown {
 
 impl Shown for Value {
     fn shown(&self, program: &Program) -> String {
-        crate::value::Shown {
-            value: self,
-            enums: &program.enums,
-        }
-        .to_string()
+        crate::value::Shown { value: self, enums: &program.enums }.to_string()
     }
 }
 

@@ -9,12 +9,7 @@ pub struct Grammar;
 pub fn describe(rule: Rule) -> Option<&'static str> {
     let words = match rule {
         Rule::EOI => "end of file",
-        Rule::enum_decl
-        | Rule::fact_decl
-        | Rule::set_decl
-        | Rule::outcome_decl
-        | Rule::block
-        | Rule::rule_decl => {
+        Rule::enum_decl | Rule::fact_decl | Rule::set_decl | Rule::outcome_decl | Rule::block | Rule::rule_decl => {
             "a declaration (`enum`, `fact`, `set`, `outcome`, `jurisdiction`, `contract`, `principles` or `rule`)"
         }
         Rule::block_kind => "`jurisdiction`, `contract` or `principles`",
@@ -40,18 +35,11 @@ pub fn describe(rule: Rule) -> Option<&'static str> {
         | Rule::quantified
         | Rule::boolean => "a condition or value",
         Rule::quantifier => "`any` or `all`",
-        Rule::is_test | Rule::in_test | Rule::compare | Rule::compare_op => {
-            "`is`, `in` or a comparison"
-        }
+        Rule::is_test | Rule::in_test | Rule::compare | Rule::compare_op => "`is`, `in` or a comparison",
         Rule::presence => "`present` or `absent`",
         Rule::duty_state => "`required`, `forbidden` or `conflicted`",
         Rule::add_op => "`+` or `-`",
-        Rule::cite
-        | Rule::effective
-        | Rule::until
-        | Rule::confidence
-        | Rule::overrides
-        | Rule::when_clause => {
+        Rule::cite | Rule::effective | Rule::until | Rule::confidence | Rule::overrides | Rule::when_clause => {
             "a rule clause (`cite`, `effective`, `until`, `confidence`, `overrides`, `when` or `then`)"
         }
         Rule::then_clause => "`then`",
@@ -59,11 +47,7 @@ pub fn describe(rule: Rule) -> Option<&'static str> {
             "a conclusion (`set`, `add`, `require` or `forbid`)"
         }
         Rule::applies => "`applies when`",
-        Rule::one_of
-        | Rule::set_of
-        | Rule::duties_of
-        | Rule::dates_kind
-        | Rule::confidence_kind => {
+        Rule::one_of | Rule::set_of | Rule::duties_of | Rule::dates_kind | Rule::confidence_kind => {
             "an outcome kind (`one of`, `set of`, `duties of`, `dates` or `confidence`)"
         }
         Rule::optional_kw | Rule::default => "`optional` or `default`",

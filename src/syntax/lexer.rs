@@ -49,16 +49,7 @@ pub const KEYWORDS: &[&str] = &[
 ];
 
 /// Words that start a top-level item.
-const ITEM_STARTS: &[&str] = &[
-    "enum",
-    "fact",
-    "set",
-    "outcome",
-    "jurisdiction",
-    "contract",
-    "principles",
-    "rule",
-];
+const ITEM_STARTS: &[&str] = &["enum", "fact", "set", "outcome", "jurisdiction", "contract", "principles", "rule"];
 
 #[derive(Logos, Clone, Copy, Debug, PartialEq, Eq)]
 #[logos(skip r"[ \t\r\n\u{FEFF}]+")]
@@ -102,11 +93,7 @@ pub fn tokens(text: &str) -> Vec<Lexeme> {
     let mut out = Vec::new();
     while let Some(result) = lexer.next() {
         let range = lexer.span();
-        out.push(Lexeme {
-            kind: result.ok(),
-            start: range.start,
-            end: range.end,
-        });
+        out.push(Lexeme { kind: result.ok(), start: range.start, end: range.end });
     }
     out
 }
@@ -125,8 +112,7 @@ pub fn item_ranges(text: &str, tokens: &[Lexeme]) -> Vec<(usize, usize)> {
     for token in tokens {
         let previous_colon = after_colon;
         if token.kind != Some(Token::Comment) {
-            after_colon =
-                token.kind == Some(Token::Punct) && text.get(token.start..token.end) == Some(":");
+            after_colon = token.kind == Some(Token::Punct) && text.get(token.start..token.end) == Some(":");
         }
         match token.kind {
             Some(Token::LBrace) => depth += 1,
@@ -175,17 +161,7 @@ pub fn too_deep(text: &str, tokens: &[Lexeme], limit: usize) -> Option<usize> {
     None
 }
 
-const CLAUSE_STARTS: &[&str] = &[
-    "when",
-    "then",
-    "applies",
-    "set",
-    "add",
-    "rule",
-    "cite",
-    "effective",
-    "until",
-];
+const CLAUSE_STARTS: &[&str] = &["when", "then", "applies", "set", "add", "rule", "cite", "effective", "until"];
 
 /// What the user wrote at `offset`, in words: "`then`", "end of file".
 pub fn describe_at(text: &str, tokens: &[Lexeme], offset: usize) -> String {

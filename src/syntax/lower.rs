@@ -20,34 +20,21 @@ pub struct Lower {
 
 /// The meaningful children of a pair: keyword tokens are dropped.
 fn children<'i>(pair: Pair<'i, Rule>) -> impl Iterator<Item = Pair<'i, Rule>> {
-    pair.into_inner()
-        .filter(|child| !is_keyword(child.as_rule()))
+    pair.into_inner().filter(|child| !is_keyword(child.as_rule()))
 }
 
 impl Lower {
     pub fn new(file: FileId, base: usize) -> Self {
-        Lower {
-            file,
-            base,
-            diagnostics: Vec::new(),
-            depth: 0,
-        }
+        Lower { file, base, diagnostics: Vec::new(), depth: 0 }
     }
 
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let range = pair.as_span();
-        Span::new(
-            self.file,
-            self.base + range.start(),
-            self.base + range.end(),
-        )
+        Span::new(self.file, self.base + range.start(), self.base + range.end())
     }
 
     fn name(&self, pair: &Pair<'_, Rule>) -> Name {
-        Name {
-            text: pair.as_str().to_string(),
-            span: self.span(pair),
-        }
+        Name { text: pair.as_str().to_string(), span: self.span(pair) }
     }
 
     /// Lowers the pairs of one `item_only` parse.
@@ -77,32 +64,21 @@ impl Lower {
         for child in children(pair) {
             match child.as_rule() {
                 Rule::name => name = Some(self.name(&child)),
-                Rule::name_list => {
-                    values = children(child).map(|value| self.name(&value)).collect()
-                }
+                Rule::name_list => values = children(child).map(|value| self.name(&value)).collect(),
                 _ => {}
             }
         }
-        EnumDecl {
-            name: name.unwrap_or_else(|| self.missing()),
-            values,
-        }
+        EnumDecl { name: name.unwrap_or_else(|| self.missing()), values }
     }
 
     fn missing(&self) -> Name {
-        Name {
-            text: String::new(),
-            span: Span::new(self.file, self.base, self.base),
-        }
+        Name { text: String::new(), span: Span::new(self.file, self.base, self.base) }
     }
 
     fn fact_decl(&mut self, pair: Pair<'_, Rule>) -> FactDecl {
         let mut decl = FactDecl {
             path: self.missing(),
-            ty: TypeExpr {
-                list: false,
-                name: self.missing(),
-            },
+            ty: TypeExpr { list: false, name: self.missing() },
             optional: false,
             default: None,
         };
@@ -121,10 +97,7 @@ impl Lower {
     }
 
     fn type_expr(&self, pair: Pair<'_, Rule>) -> TypeExpr {
-        let mut ty = TypeExpr {
-            list: false,
-            name: self.missing(),
-        };
+        let mut ty = TypeExpr { list: false, name: self.missing() };
         for child in pair.into_inner().flatten() {
             match child.as_rule() {
                 Rule::list_type => ty.list = true,
@@ -137,21 +110,12 @@ impl Lower {
 
     fn set_decl(&mut self, pair: Pair<'_, Rule>) -> SetDecl {
         let span = self.span(&pair);
-        let mut decl = SetDecl {
-            name: self.missing(),
-            ty: None,
-            values: Vec::new(),
-            span,
-        };
+        let mut decl = SetDecl { name: self.missing(), ty: None, values: Vec::new(), span };
         for child in children(pair) {
             match child.as_rule() {
                 Rule::name => decl.name = self.name(&child),
                 Rule::scalar_type => decl.ty = children(child).next().map(|name| self.name(&name)),
-                Rule::literal_list => {
-                    decl.values = children(child)
-                        .map(|literal| self.literal(literal))
-                        .collect()
-                }
+                Rule::literal_list => decl.values = children(child).map(|literal| self.literal(literal)).collect(),
                 _ => {}
             }
         }
@@ -164,10 +128,7 @@ impl Lower {
         let mut kind = OutcomeKind::Dates;
         for child in children(pair) {
             let enum_name = |lower: &Self, child: Pair<'_, Rule>| {
-                children(child)
-                    .next()
-                    .map(|name| lower.name(&name))
-                    .unwrap_or_else(|| lower.missing())
+                children(child).next().map(|name| lower.name(&name)).unwrap_or_else(|| lower.missing())
             };
             match child.as_rule() {
                 Rule::name => name = self.name(&child),
@@ -205,9 +166,7 @@ impl Lower {
                 }
                 Rule::name => block.id = self.name(&child),
                 Rule::string => block.title = self.string(child),
-                Rule::applies => block
-                    .applies
-                    .extend(children(child).map(|expr| self.expr(expr))),
+                Rule::applies => block.applies.extend(children(child).map(|expr| self.expr(expr))),
                 Rule::effective => block.effective.push(self.dated(child)),
                 Rule::until => block.until.push(self.dated(child)),
                 Rule::rule_decl => block.rules.push(self.rule(child)),
@@ -220,27 +179,15 @@ impl Lower {
     fn dated(&self, pair: Pair<'_, Rule>) -> Dated {
         let date = children(pair).next();
         match date {
-            Some(date) => Dated {
-                text: date.as_str().to_string(),
-                span: self.span(&date),
-            },
-            None => Dated {
-                text: String::new(),
-                span: self.missing().span,
-            },
+            Some(date) => Dated { text: date.as_str().to_string(), span: self.span(&date) },
+            None => Dated { text: String::new(), span: self.missing().span },
         }
     }
 
     fn string(&self, pair: Pair<'_, Rule>) -> Name {
         let span = self.span(&pair);
-        let body = children(pair)
-            .next()
-            .map(|body| body.as_str())
-            .unwrap_or("");
-        Name {
-            text: unescape(body),
-            span,
-        }
+        let body = children(pair).next().map(|body| body.as_str()).unwrap_or("");
+        Name { text: unescape(body), span }
     }
 
     fn rule(&mut self, pair: Pair<'_, Rule>) -> Rule_ {
@@ -278,12 +225,8 @@ impl Lower {
                         rule.confidence.push((value, self.span(&level)));
                     }
                 }
-                Rule::overrides => rule
-                    .overrides
-                    .extend(children(child).map(|id| self.name(&id))),
-                Rule::when_clause => rule
-                    .when
-                    .extend(children(child).map(|expr| self.expr(expr))),
+                Rule::overrides => rule.overrides.extend(children(child).map(|id| self.name(&id))),
+                Rule::when_clause => rule.when.extend(children(child).map(|expr| self.expr(expr))),
                 Rule::then_clause => {
                     for conclusion in children(child) {
                         rule.then.push(self.conclusion(conclusion));
@@ -310,59 +253,34 @@ impl Lower {
                     None => (self.missing(), None),
                 };
                 let value = value.unwrap_or_else(|| self.missing_expr());
-                Conclusion::Set {
-                    outcome,
-                    key,
-                    value,
-                }
+                Conclusion::Set { outcome, key, value }
             }
             Rule::add_to => {
-                let outcome = parts
-                    .pop()
-                    .map(|name| self.name(&name))
-                    .unwrap_or_else(|| self.missing());
+                let outcome = parts.pop().map(|name| self.name(&name)).unwrap_or_else(|| self.missing());
                 let values = parts.into_iter().map(|expr| self.expr(expr)).collect();
                 Conclusion::Add { values, outcome }
             }
-            Rule::forbid => Conclusion::Forbid(
-                parts
-                    .first()
-                    .map(|name| self.name(name))
-                    .unwrap_or_else(|| self.missing()),
-            ),
-            _ => Conclusion::Require(
-                parts
-                    .first()
-                    .map(|name| self.name(name))
-                    .unwrap_or_else(|| self.missing()),
-            ),
+            Rule::forbid => {
+                Conclusion::Forbid(parts.first().map(|name| self.name(name)).unwrap_or_else(|| self.missing()))
+            }
+            _ => Conclusion::Require(parts.first().map(|name| self.name(name)).unwrap_or_else(|| self.missing())),
         }
     }
 
     fn missing_expr(&self) -> Expr {
         let name = self.missing();
-        Expr {
-            span: name.span,
-            kind: ExprKind::Path(name),
-        }
+        Expr { span: name.span, kind: ExprKind::Path(name) }
     }
 
     /// Lowers any expression rule, guarding depth.
     fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
         if self.depth >= MAX_DEPTH {
             let span = self.span(&pair);
-            if !self
-                .diagnostics
-                .iter()
-                .any(|diagnostic| diagnostic.code == "tenet::parse::too_deep")
-            {
+            if !self.diagnostics.iter().any(|diagnostic| diagnostic.code == "tenet::parse::too_deep") {
                 self.diagnostics.push(
-                    Diagnostic::error(
-                        "tenet::parse::too_deep",
-                        "this expression is nested too deeply",
-                    )
-                    .at(span, "nested more than 128 levels here")
-                    .help("split the condition into simpler parts"),
+                    Diagnostic::error("tenet::parse::too_deep", "this expression is nested too deeply")
+                        .at(span, "nested more than 128 levels here")
+                        .help("split the condition into simpler parts"),
                 );
             }
             return self.missing_expr();
@@ -378,52 +296,30 @@ impl Lower {
         let rule = pair.as_rule();
         match rule {
             Rule::path => {
-                return Expr {
-                    span,
-                    kind: ExprKind::Path(self.name(&pair)),
-                };
+                return Expr { span, kind: ExprKind::Path(self.name(&pair)) };
             }
             Rule::number | Rule::string | Rule::date_lit | Rule::duration | Rule::boolean => {
-                return Expr {
-                    span,
-                    kind: ExprKind::Literal(self.literal(pair)),
-                };
+                return Expr { span, kind: ExprKind::Literal(self.literal(pair)) };
             }
             _ => {}
         }
         let mut parts: Vec<Pair<'_, Rule>> = children(pair).collect();
         let kind = match rule {
-            Rule::expr
-            | Rule::conjunct
-            | Rule::sum
-            | Rule::comparison
-            | Rule::negation
-            | Rule::group
+            Rule::expr | Rule::conjunct | Rule::sum | Rule::comparison | Rule::negation | Rule::group
                 if parts.len() == 1 =>
             {
-                return parts
-                    .pop()
-                    .map(|only| self.expr(only))
-                    .unwrap_or_else(|| self.missing_expr());
+                return parts.pop().map(|only| self.expr(only)).unwrap_or_else(|| self.missing_expr());
             }
             Rule::expr => ExprKind::Or(parts.into_iter().map(|part| self.expr(part)).collect()),
-            Rule::conjunct => {
-                ExprKind::And(parts.into_iter().map(|part| self.expr(part)).collect())
-            }
+            Rule::conjunct => ExprKind::And(parts.into_iter().map(|part| self.expr(part)).collect()),
             Rule::negation => {
                 // `not not x`: the operand is the last part; each `not` wraps it once more.
-                let operand = parts
-                    .pop()
-                    .map(|last| self.expr(last))
-                    .unwrap_or_else(|| self.missing_expr());
+                let operand = parts.pop().map(|last| self.expr(last)).unwrap_or_else(|| self.missing_expr());
                 let mut expr = operand;
                 for not in parts.iter().rev() {
                     let start = self.span(not).start as usize;
                     let wrapped_span = Span::new(self.file, start, span.end as usize);
-                    expr = Expr {
-                        kind: ExprKind::Not(Box::new(expr)),
-                        span: wrapped_span,
-                    };
+                    expr = Expr { kind: ExprKind::Not(Box::new(expr)), span: wrapped_span };
                 }
                 return expr;
             }
@@ -441,10 +337,7 @@ impl Lower {
         let Some(test) = parts.pop() else {
             return ExprKind::List(Vec::new());
         };
-        let left = parts
-            .pop()
-            .map(|left| self.expr(left))
-            .unwrap_or_else(|| self.missing_expr());
+        let left = parts.pop().map(|left| self.expr(left)).unwrap_or_else(|| self.missing_expr());
         let test_rule = test.as_rule();
         let mut negated = false;
         let mut operator = None;
@@ -460,10 +353,9 @@ impl Lower {
         }
         let left = Box::new(left);
         match right {
-            Some(Err(("presence", word))) => ExprKind::Presence {
-                operand: left,
-                present: (word == "present") != negated,
-            },
+            Some(Err(("presence", word))) => {
+                ExprKind::Presence { operand: left, present: (word == "present") != negated }
+            }
             Some(Err((_, word))) => {
                 let state = match word.as_str() {
                     "required" => DutyState::Required,
@@ -471,11 +363,7 @@ impl Lower {
                     _ => DutyState::Conflicted,
                 };
                 match left.kind {
-                    ExprKind::Path(act) => ExprKind::Duty {
-                        act,
-                        state,
-                        negated,
-                    },
+                    ExprKind::Path(act) => ExprKind::Duty { act, state, negated },
                     _ => {
                         self.diagnostics.push(
                             Diagnostic::error(
@@ -485,46 +373,19 @@ impl Lower {
                             .at(left.span, "expected the name of an act")
                             .help("write e.g. `disclose is forbidden`"),
                         );
-                        ExprKind::Literal(Literal {
-                            kind: LiteralKind::Bool(false),
-                            span: left.span,
-                        })
+                        ExprKind::Literal(Literal { kind: LiteralKind::Bool(false), span: left.span })
                     }
                 }
             }
             Some(Ok(part)) => {
                 let right = Box::new(self.expr(part));
                 match (test_rule, operator.as_deref()) {
-                    (Rule::is_test, _) => ExprKind::Is {
-                        left,
-                        right,
-                        negated,
-                    },
-                    (Rule::in_test, _) => ExprKind::In {
-                        left,
-                        right,
-                        negated,
-                    },
-                    (_, Some("<")) => ExprKind::Compare {
-                        left,
-                        op: CompareOp::Lt,
-                        right,
-                    },
-                    (_, Some("<=")) => ExprKind::Compare {
-                        left,
-                        op: CompareOp::Le,
-                        right,
-                    },
-                    (_, Some(">")) => ExprKind::Compare {
-                        left,
-                        op: CompareOp::Gt,
-                        right,
-                    },
-                    _ => ExprKind::Compare {
-                        left,
-                        op: CompareOp::Ge,
-                        right,
-                    },
+                    (Rule::is_test, _) => ExprKind::Is { left, right, negated },
+                    (Rule::in_test, _) => ExprKind::In { left, right, negated },
+                    (_, Some("<")) => ExprKind::Compare { left, op: CompareOp::Lt, right },
+                    (_, Some("<=")) => ExprKind::Compare { left, op: CompareOp::Le, right },
+                    (_, Some(">")) => ExprKind::Compare { left, op: CompareOp::Gt, right },
+                    _ => ExprKind::Compare { left, op: CompareOp::Ge, right },
                 }
             }
             None => left.kind,
@@ -539,21 +400,10 @@ impl Lower {
         };
         let mut expr = self.expr(first);
         while let (Some(op), Some(operand)) = (parts.next(), parts.next()) {
-            let op = if op.as_str() == "-" {
-                ArithOp::Sub
-            } else {
-                ArithOp::Add
-            };
+            let op = if op.as_str() == "-" { ArithOp::Sub } else { ArithOp::Add };
             let right = self.expr(operand);
             let span = Span::new(self.file, expr.span.start as usize, right.span.end as usize);
-            expr = Expr {
-                kind: ExprKind::Arith {
-                    left: Box::new(expr),
-                    op,
-                    right: Box::new(right),
-                },
-                span,
-            };
+            expr = Expr { kind: ExprKind::Arith { left: Box::new(expr), op, right: Box::new(right) }, span };
         }
         expr
     }
@@ -572,12 +422,7 @@ impl Lower {
         let mut exprs = exprs.into_iter();
         let list = exprs.next().unwrap_or_else(|| self.missing_expr());
         let body = exprs.next().unwrap_or_else(|| self.missing_expr());
-        ExprKind::Quantified {
-            all,
-            var,
-            list: Box::new(list),
-            body: Box::new(body),
-        }
+        ExprKind::Quantified { all, var, list: Box::new(list), body: Box::new(body) }
     }
 
     fn literal(&mut self, pair: Pair<'_, Rule>) -> Literal {
@@ -589,11 +434,8 @@ impl Lower {
                 Ok(number) if number.is_finite() => LiteralKind::Number(number),
                 _ => {
                     self.diagnostics.push(
-                        Diagnostic::error(
-                            "tenet::parse::number",
-                            format!("`{text}` is not a number tenet can hold"),
-                        )
-                        .at(span, "too large"),
+                        Diagnostic::error("tenet::parse::number", format!("`{text}` is not a number tenet can hold"))
+                            .at(span, "too large"),
                     );
                     LiteralKind::Number(0.0)
                 }
@@ -601,10 +443,7 @@ impl Lower {
             Rule::string => LiteralKind::Text(self.string(pair).text),
             Rule::date_lit => LiteralKind::Date(text.to_string()),
             Rule::duration => {
-                let number = children(pair)
-                    .next()
-                    .map(|number| number.as_str().to_string())
-                    .unwrap_or_default();
+                let number = children(pair).next().map(|number| number.as_str().to_string()).unwrap_or_default();
                 match number.parse::<i64>() {
                     Ok(days) if days.abs() <= 3_650_000 => LiteralKind::Days(days),
                     _ => {
@@ -620,9 +459,7 @@ impl Lower {
                     }
                 }
             }
-            Rule::literal_list => {
-                LiteralKind::List(children(pair).map(|item| self.literal(item)).collect())
-            }
+            Rule::literal_list => LiteralKind::List(children(pair).map(|item| self.literal(item)).collect()),
             _ => LiteralKind::Word(text.to_string()),
         };
         Literal { kind, span }

@@ -23,22 +23,13 @@ pub fn parse(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     for (start, end) in lexer::item_ranges(text, &tokens) {
         let chunk = text.get(start..end).unwrap_or("");
-        let chunk_tokens: Vec<_> = tokens
-            .iter()
-            .filter(|token| token.start >= start && token.end <= end)
-            .cloned()
-            .collect();
+        let chunk_tokens: Vec<_> =
+            tokens.iter().filter(|token| token.start >= start && token.end <= end).cloned().collect();
         if let Some(offset) = lexer::too_deep(text, &chunk_tokens, MAX_NESTING) {
             diagnostics.push(
-                Diagnostic::error(
-                    "tenet::parse::too_deep",
-                    "this item nests brackets or quantifiers too deeply",
-                )
-                .at(
-                    Span::new(file, offset, offset + 1),
-                    format!("more than {MAX_NESTING} levels deep here"),
-                )
-                .help("split the condition into simpler parts"),
+                Diagnostic::error("tenet::parse::too_deep", "this item nests brackets or quantifiers too deeply")
+                    .at(Span::new(file, offset, offset + 1), format!("more than {MAX_NESTING} levels deep here"))
+                    .help("split the condition into simpler parts"),
             );
             continue;
         }
@@ -71,10 +62,9 @@ fn syntax_error(
         };
     let found = lexer::describe_at(text, tokens, offset);
     let mut expected: Vec<&str> = match &error.variant {
-        ErrorVariant::ParsingError { positives, .. } => positives
-            .iter()
-            .filter_map(|rule| grammar::describe(*rule))
-            .collect(),
+        ErrorVariant::ParsingError { positives, .. } => {
+            positives.iter().filter_map(|rule| grammar::describe(*rule)).collect()
+        }
         ErrorVariant::CustomError { .. } => Vec::new(),
     };
     expected.sort_unstable();
@@ -84,22 +74,9 @@ fn syntax_error(
         [one] => (*one).to_string(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
     };
-    let end = tokens
-        .iter()
-        .find(|token| token.start >= offset)
-        .map_or(offset, |token| token.end.max(offset));
-    let mut diagnostic = Diagnostic::error(
-        "tenet::parse::syntax",
-        format!("expected {wanted}, found {found}"),
-    )
-    .at(
-        Span::new(
-            file,
-            offset,
-            end.max(offset + 1).min(text.len().max(offset)),
-        ),
-        format!("expected {wanted}"),
-    );
+    let end = tokens.iter().find(|token| token.start >= offset).map_or(offset, |token| token.end.max(offset));
+    let mut diagnostic = Diagnostic::error("tenet::parse::syntax", format!("expected {wanted}, found {found}"))
+        .at(Span::new(file, offset, end.max(offset + 1).min(text.len().max(offset))), format!("expected {wanted}"));
     if found.starts_with("the reserved word") {
         diagnostic = diagnostic.help("reserved words cannot be used as names; choose another name");
     }
@@ -122,10 +99,7 @@ mod tests {
         from_grammar.sort_unstable();
         let mut sorted = KEYWORDS.to_vec();
         sorted.sort_unstable();
-        assert_eq!(
-            sorted, KEYWORDS,
-            "KEYWORDS must stay sorted for binary search"
-        );
+        assert_eq!(sorted, KEYWORDS, "KEYWORDS must stay sorted for binary search");
         assert_eq!(from_grammar, KEYWORDS);
     }
 }
