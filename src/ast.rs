@@ -21,6 +21,7 @@ pub enum Item {
     Enum(EnumDecl),
     Fact(FactDecl),
     Set(SetDecl),
+    Term(TermDecl),
     Outcome(OutcomeDecl),
     Block(Block),
     Rule(Rule),
@@ -58,6 +59,13 @@ pub struct SetDecl {
     pub span: Span,
 }
 
+/// `term enterprise_customer means target.customer_type in [enterprise, smb]`
+#[derive(Clone, Debug, PartialEq)]
+pub struct TermDecl {
+    pub name: Name,
+    pub body: Expr,
+}
+
 /// `outcome decision : one of Decision`
 #[derive(Clone, Debug, PartialEq)]
 pub struct OutcomeDecl {
@@ -74,8 +82,8 @@ pub enum OutcomeKind {
     Set(Name),
     /// `duties of Enum`: what rules `require` and `forbid`.
     Duties(Name),
-    /// `dates`: named dates, e.g. `deadlines.respond_by`.
-    Dates,
+    /// `map of Type`: named values, e.g. `deadlines.respond_by` in a `map of date`.
+    Map(Name),
     /// `confidence`: the lowest confidence of the decisive rules.
     Confidence,
 }

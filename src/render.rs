@@ -149,9 +149,9 @@ impl<'a> Report<'a> {
                 names.sort_unstable();
                 Json::from(names)
             }
-            (_, OutcomeValue::Dates(dates)) => {
-                Json::Object(dates.iter().map(|(key, date)| (key.clone(), Json::String(date.to_string()))).collect())
-            }
+            (_, OutcomeValue::Map(map)) => Json::Object(
+                map.iter().map(|(key, value)| (key.clone(), to_json(value, &self.program.enums))).collect(),
+            ),
             (OutcomeKind::Duties(id), OutcomeValue::Duties { required, forbidden }) => {
                 let names = |acts: &[u32]| {
                     let mut names: Vec<&str> =
@@ -406,13 +406,13 @@ impl<'a> Report<'a> {
                     }
                 }
             }
-            (_, OutcomeValue::Dates(dates)) => {
+            (_, OutcomeValue::Map(dates)) => {
                 if dates.is_empty() {
                     let _ = writeln!(out, "{:<pad$}none", format!("{name}:"));
                 } else {
                     let _ = writeln!(out, "{name}:");
-                    for (key, date) in dates {
-                        let _ = writeln!(out, "  - {key}: {date}");
+                    for (key, value) in dates {
+                        let _ = writeln!(out, "  - {key}: {}", self.show(value));
                     }
                 }
             }

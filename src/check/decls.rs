@@ -1,6 +1,5 @@
 //! Declarations: enumerations, facts, sets and outcomes.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{Checker, EnumDef, FactDef, FactId, OutcomeDef, OutcomeId, OutcomeKind};
@@ -29,6 +28,7 @@ impl Checker<'_> {
         for item in items() {
             match item {
                 Item::Set(decl) => self.set_decl(decl),
+                Item::Term(decl) => self.term_decl(decl),
                 Item::Outcome(decl) => self.outcome_decl(decl),
                 _ => {}
             }
@@ -198,6 +198,7 @@ impl Checker<'_> {
         self.names.sets.contains_key(name)
             || self.names.outcomes.contains_key(name)
             || self.names.facts.contains_key(name)
+            || self.names.terms.contains_key(name)
     }
 
     fn name_taken(&mut self, name: &ast::Name, what: &str) -> bool {
@@ -207,7 +208,7 @@ impl Checker<'_> {
         self.report(
             Diagnostic::error("tenet::check::duplicate_name", format!("the name `{}` is already used", name.text))
                 .at(name.span, format!("this {what} has the name of a fact, set or outcome"))
-                .help("facts, sets and outcomes share one name space; rename one of them"),
+                .help("facts, sets, terms and outcomes share one name space; rename one of them"),
         );
         true
     }
@@ -257,6 +258,14 @@ impl Checker<'_> {
         Some(Scalar::Enum(EnumId(first.0 as u32)))
     }
 
+    /// Terms are checked where they are used, in the scope of that use.
+    fn term_decl(&mut self, decl: &ast::TermDecl) {
+        if self.name_taken(&decl.name, "term") {
+            return;
+        }
+        self.names.terms.insert(decl.name.text.clone(), decl.body.clone());
+    }
+
     fn outcome_decl(&mut self, decl: &ast::OutcomeDecl) {
         if self.name_taken(&decl.name, "outcome") {
             return;
@@ -277,7 +286,7 @@ impl Checker<'_> {
             ast::OutcomeKind::One(name) => enum_of(self, name).map(OutcomeKind::One),
             ast::OutcomeKind::Set(name) => enum_of(self, name).map(OutcomeKind::Set),
             ast::OutcomeKind::Duties(name) => enum_of(self, name).map(OutcomeKind::Duties),
-            ast::OutcomeKind::Dates => Some(OutcomeKind::Dates),
+            ast::OutcomeKind::Map(name) => self.scalar_type(name).map(OutcomeKind::Map),
             ast::OutcomeKind::Confidence => Some(OutcomeKind::Confidence),
         };
         let Some(kind) = kind else { return };
@@ -376,12 +385,10 @@ impl Checker<'_> {
         self.names.sets.get(name)
     }
 
-    pub(super) fn names_for_suggestion(&self) -> HashMap<&str, ()> {
-        let mut names = HashMap::new();
-        for name in self.names.facts.keys().chain(self.names.sets.keys()).chain(self.names.outcomes.keys()) {
-            names.insert(name.as_str(), ());
-        }
-        names
+    /// Every name an expression may use, for did-you-mean.
+    pub(super) fn names_for_suggestion(&self) -> Vec<&str> {
+        let names = self.names.facts.keys().chain(self.names.sets.keys()).chain(self.names.outcomes.keys());
+        names.chain(self.names.terms.keys()).map(String::as_str).collect()
     }
 }
 

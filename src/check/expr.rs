@@ -16,8 +16,8 @@ pub enum Expr {
     Var(usize),
     /// The value of a single-valued outcome, or the members of a set outcome.
     Outcome(OutcomeId),
-    /// One named date of a `dates` outcome.
-    OutcomeDate(OutcomeId, Arc<str>),
+    /// One named value of a `map of` outcome.
+    OutcomeKey(OutcomeId, Arc<str>),
     Duty {
         act: u32,
         state: DutyState,
@@ -191,6 +191,7 @@ impl Checker<'_> {
                 !name.text.contains('.')
                     && !scope.vars.iter().any(|(var, _)| *var == name.text)
                     && self.set(&name.text).is_none()
+                    && !self.names.terms.contains_key(&name.text)
                     && !self.names.outcomes.contains_key(&name.text)
                     && !self.names.facts.contains_key(&name.text)
             }
@@ -470,6 +471,9 @@ impl Checker<'_> {
         if let Some((value, scalar, _)) = self.set(text) {
             return Some(Resolved::Typed(Expr::Const(value.clone()), Type::List(*scalar)));
         }
+        if let Some(body) = self.names.terms.get(text).cloned() {
+            return self.term(name, &body, scope).map(|(expr, ty)| Resolved::Typed(expr, ty));
+        }
         if let Some(id) = self.names.facts.get(text).copied() {
             scope.note_fact(id);
             let ty = self.program.fact(id)?.ty;
@@ -487,6 +491,31 @@ impl Checker<'_> {
             return None;
         }
         Some(Resolved::Word)
+    }
+
+    /// A defined term, checked in the scope where it is used, so that what it
+    /// reads counts for the rule that uses it.
+    fn term(&mut self, name: &ast::Name, body: &ast::Expr, scope: &mut Scope) -> Option<(Expr, Type)> {
+        if self.expanding.contains(&name.text) {
+            let mut chain: Vec<String> = self.expanding.iter().map(|term| format!("`{term}`")).collect();
+            chain.push(format!("`{}`", name.text));
+            self.report(
+                Diagnostic::error(
+                    "tenet::check::term_cycle",
+                    format!("term `{}` is defined through itself", name.text),
+                )
+                .at(name.span, format!("{} means itself", chain.join(" uses ")))
+                .help("a term must be defined by facts and other terms, without a cycle"),
+            );
+            return None;
+        }
+        // Variables of the place of use are not visible inside the term.
+        let vars = std::mem::take(&mut scope.vars);
+        self.expanding.push(name.text.clone());
+        let checked = self.expr(body, None, scope);
+        self.expanding.pop();
+        scope.vars = vars;
+        checked
     }
 
     fn outcome_read(
@@ -510,10 +539,10 @@ impl Checker<'_> {
         let read = match (kind, key) {
             (OutcomeKind::One(enum_id), None) => (Expr::Outcome(id), Type::Enum(enum_id)),
             (OutcomeKind::Set(enum_id), None) => (Expr::Outcome(id), Type::List(Scalar::Enum(enum_id))),
-            (OutcomeKind::Dates, Some(key)) if !key.contains('.') => {
-                (Expr::OutcomeDate(id, Arc::from(key)), Type::Date)
+            (OutcomeKind::Map(scalar), Some(key)) if !key.contains('.') => {
+                (Expr::OutcomeKey(id, Arc::from(key)), scalar.ty())
             }
-            (OutcomeKind::Dates, _) => {
+            (OutcomeKind::Map(_), _) => {
                 self.report(
                     Diagnostic::error("tenet::check::outcome_read", format!("name one date of `{}`", name.text))
                         .at(name.span, "a map of dates")
@@ -564,7 +593,7 @@ impl Checker<'_> {
         let names = self.names_for_suggestion();
         let diagnostic = Diagnostic::error(code, format!("unknown {what} `{}`", name.text))
             .at(name.span, "not a declared fact, set, outcome or value")
-            .suggest(&name.text, names.keys().copied());
+            .suggest(&name.text, names);
         self.report(diagnostic);
     }
 }

@@ -72,7 +72,8 @@ pub enum OutcomeKind {
     One(EnumId),
     Set(EnumId),
     Duties(EnumId),
-    Dates,
+    /// Named values of one type, e.g. deadlines.
+    Map(Scalar),
     Confidence,
 }
 
@@ -129,7 +130,7 @@ pub struct Effect {
 #[derive(Clone, Debug)]
 pub enum EffectKind {
     SetOne { outcome: OutcomeId, value: Expr },
-    SetDate { outcome: OutcomeId, key: String, value: Expr },
+    SetKey { outcome: OutcomeId, key: String, value: Expr },
     Add { outcome: OutcomeId, values: Vec<Expr> },
     Require(u32),
     Forbid(u32),
@@ -169,6 +170,7 @@ pub fn check(files: &[ast::File], sources: &Sources) -> (Program, Vec<Diagnostic
         diagnostics: Vec::new(),
         names: Names::default(),
         deps: Vec::new(),
+        expanding: Vec::new(),
     };
     checker.declarations(files);
     checker.rules(files);
@@ -183,6 +185,7 @@ struct Names {
     facts: HashMap<String, FactId>,
     sets: HashMap<String, (Value, Scalar, Span)>,
     outcomes: HashMap<String, OutcomeId>,
+    terms: HashMap<String, ast::Expr>,
 }
 
 struct Checker<'a> {
@@ -192,6 +195,8 @@ struct Checker<'a> {
     names: Names,
     /// What each rule reads and writes, by rule index.
     deps: Vec<rules::Deps>,
+    /// Terms being expanded, to report a term defined through itself.
+    expanding: Vec<String>,
 }
 
 impl Checker<'_> {

@@ -215,12 +215,12 @@ impl Checker<'_> {
                         self.expect(value, ty, Type::Enum(enum_id))?;
                         EffectKind::SetOne { outcome: id, value: expr }
                     }
-                    (OutcomeKind::Dates, Some(key)) => {
-                        let (expr, ty) = self.expr(value, Some(Type::Date), &mut scope)?;
-                        self.expect(value, ty, Type::Date)?;
-                        EffectKind::SetDate { outcome: id, key: key.text.clone(), value: expr }
+                    (OutcomeKind::Map(scalar), Some(key)) => {
+                        let (expr, ty) = self.expr(value, Some(scalar.ty()), &mut scope)?;
+                        self.expect(value, ty, scalar.ty())?;
+                        EffectKind::SetKey { outcome: id, key: key.text.clone(), value: expr }
                     }
-                    (OutcomeKind::Dates, None) => {
+                    (OutcomeKind::Map(_), None) => {
                         return self.wrong_conclusion(
                             span,
                             "name the date to set",

@@ -14,7 +14,7 @@ impl State<'_> {
             Expr::Fact(id) => self.facts.get(*id).cloned(),
             Expr::Var(depth) => env.len().checked_sub(depth + 1).and_then(|index| env.get(index)).cloned(),
             Expr::Outcome(id) => self.read_outcome(*id),
-            Expr::OutcomeDate(id, key) => self.read_date(*id, key).map(Value::Date),
+            Expr::OutcomeKey(id, key) => self.read_key(*id, key),
             Expr::Duty { act, state, negated } => {
                 let duty = self.duty(*act);
                 let holds = match state {

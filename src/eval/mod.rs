@@ -37,7 +37,7 @@ pub enum OutcomeValue {
     One(Option<Value>),
     /// Value indices of the enumeration, in declaration order of the values.
     Set(Vec<u32>),
-    Dates(BTreeMap<String, Date>),
+    Map(BTreeMap<String, Value>),
     Duties {
         required: Vec<u32>,
         forbidden: Vec<u32>,
@@ -86,7 +86,7 @@ struct State<'a> {
     /// Per outcome: the values rules concluded, with the rule.
     ones: Vec<Vec<(usize, Value)>>,
     sets: Vec<Vec<u32>>,
-    dates: Vec<BTreeMap<String, Vec<(usize, Date)>>>,
+    maps: Vec<BTreeMap<String, Vec<(usize, Value)>>>,
     /// Per act: (rule, required?) for every `require` and `forbid` that fired.
     duties: Vec<Vec<(usize, bool)>>,
     status: Vec<Status>,
@@ -111,7 +111,7 @@ pub fn evaluate(program: &Program, facts: &Facts) -> Outcome {
         facts,
         ones: vec![Vec::new(); outcome_count],
         sets: vec![Vec::new(); outcome_count],
-        dates: vec![BTreeMap::new(); outcome_count],
+        maps: vec![BTreeMap::new(); outcome_count],
         duties: vec![Vec::new(); acts],
         status: vec![Status::NotInForce; program.rules.len()],
         skipped: Vec::new(),
@@ -183,15 +183,11 @@ impl State<'_> {
                         ones.push((index, value));
                     }
                 }),
-                EffectKind::SetDate { outcome, key, value } => match self.value(value, env) {
-                    Some(Value::Date(date)) => {
-                        if let Some(dates) = self.dates.get_mut(outcome.0 as usize) {
-                            dates.entry(key.clone()).or_default().push((index, date));
-                        }
-                        Some(())
+                EffectKind::SetKey { outcome, key, value } => self.value(value, env).map(|value| {
+                    if let Some(map) = self.maps.get_mut(outcome.0 as usize) {
+                        map.entry(key.clone()).or_default().push((index, value));
                     }
-                    _ => None,
-                },
+                }),
                 EffectKind::Add { outcome, values } => {
                     let mut all = Some(());
                     for value in values {
@@ -257,9 +253,9 @@ impl State<'_> {
         }
     }
 
-    fn read_date(&self, id: OutcomeId, key: &str) -> Option<Date> {
-        match self.resolve(self.dates.get(id.0 as usize)?.get(key)?) {
-            Resolution::Value(date, _) => Some(*date),
+    fn read_key(&self, id: OutcomeId, key: &str) -> Option<Value> {
+        match self.resolve(self.maps.get(id.0 as usize)?.get(key)?) {
+            Resolution::Value(value, _) => Some(value.clone()),
             _ => None,
         }
     }
@@ -308,12 +304,12 @@ impl State<'_> {
                     members.sort_unstable();
                     OutcomeValue::Set(members)
                 }
-                OutcomeKind::Dates => {
+                OutcomeKind::Map(_) => {
                     let mut dates = BTreeMap::new();
-                    for (key, candidates) in self.dates.get(index).into_iter().flatten() {
+                    for (key, candidates) in self.maps.get(index).into_iter().flatten() {
                         match self.resolve(candidates) {
-                            Resolution::Value(date, _) => {
-                                dates.insert(key.clone(), *date);
+                            Resolution::Value(value, _) => {
+                                dates.insert(key.clone(), value.clone());
                             }
                             Resolution::Conflict(sides) => {
                                 let subject = ConflictSubject::Outcome { outcome: id, key: Some(key.clone()) };
@@ -322,7 +318,7 @@ impl State<'_> {
                             Resolution::None => {}
                         }
                     }
-                    OutcomeValue::Dates(dates)
+                    OutcomeValue::Map(dates)
                 }
                 OutcomeKind::Duties(_) => self.duties_value(&mut conflicts, &mut overruled),
                 OutcomeKind::Confidence => {
@@ -357,7 +353,7 @@ impl State<'_> {
                 let Some(writer_def) = self.program.rules.get(writer) else { continue };
                 let wrote = writer_def.then.iter().any(|effect| match &effect.kind {
                     EffectKind::SetOne { outcome, .. }
-                    | EffectKind::SetDate { outcome, .. }
+                    | EffectKind::SetKey { outcome, .. }
                     | EffectKind::Add { outcome, .. } => def.reads.contains(outcome),
                     EffectKind::Require(act) | EffectKind::Forbid(act) => def.reads_acts.contains(act),
                 });

@@ -9,8 +9,14 @@ pub struct Grammar;
 pub fn describe(rule: Rule) -> Option<&'static str> {
     let words = match rule {
         Rule::EOI => "end of file",
-        Rule::enum_decl | Rule::fact_decl | Rule::set_decl | Rule::outcome_decl | Rule::block | Rule::rule_decl => {
-            "a declaration (`enum`, `fact`, `set`, `outcome`, `jurisdiction`, `contract`, `principles` or `rule`)"
+        Rule::enum_decl
+        | Rule::fact_decl
+        | Rule::set_decl
+        | Rule::term_decl
+        | Rule::outcome_decl
+        | Rule::block
+        | Rule::rule_decl => {
+            "a declaration (`enum`, `fact`, `set`, `term`, `outcome`, `jurisdiction`, `contract`, `principles` or `rule`)"
         }
         Rule::block_kind => "`jurisdiction`, `contract` or `principles`",
         Rule::name | Rule::name_list => "a name",
@@ -47,8 +53,8 @@ pub fn describe(rule: Rule) -> Option<&'static str> {
             "a conclusion (`set`, `add`, `require` or `forbid`)"
         }
         Rule::applies => "`applies when`",
-        Rule::one_of | Rule::set_of | Rule::duties_of | Rule::dates_kind | Rule::confidence_kind => {
-            "an outcome kind (`one of`, `set of`, `duties of`, `dates` or `confidence`)"
+        Rule::one_of | Rule::set_of | Rule::map_of | Rule::duties_of | Rule::confidence_kind => {
+            "an outcome kind (`one of`, `set of`, `map of`, `duties of` or `confidence`)"
         }
         Rule::optional_kw | Rule::default => "`optional` or `default`",
         _ => return keyword(rule),
@@ -67,6 +73,7 @@ fn keyword(rule: Rule) -> Option<&'static str> {
         Rule::kw_default => "`default`",
         Rule::kw_effective => "`effective`",
         Rule::kw_in => "`in`",
+        Rule::kw_means => "`means`",
         Rule::kw_is => "`is`",
         Rule::kw_not => "`not`",
         Rule::kw_of => "`of`",
@@ -95,7 +102,6 @@ pub fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_cite
             | Rule::kw_contract
             | Rule::ctx_confidence
-            | Rule::kw_dates
             | Rule::kw_default
             | Rule::kw_duties
             | Rule::kw_effective
@@ -107,6 +113,8 @@ pub fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_is
             | Rule::kw_jurisdiction
             | Rule::kw_list
+            | Rule::kw_map
+            | Rule::kw_means
             | Rule::kw_not
             | Rule::kw_of
             | Rule::kw_one
@@ -119,6 +127,7 @@ pub fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_rule
             | Rule::kw_satisfies
             | Rule::kw_set
+            | Rule::kw_term
             | Rule::kw_then
             | Rule::kw_to
             | Rule::kw_true

@@ -17,7 +17,6 @@ pub const KEYWORDS: &[&str] = &[
     "applies",
     "cite",
     "contract",
-    "dates",
     "default",
     "duties",
     "effective",
@@ -29,6 +28,8 @@ pub const KEYWORDS: &[&str] = &[
     "is",
     "jurisdiction",
     "list",
+    "map",
+    "means",
     "not",
     "of",
     "one",
@@ -41,6 +42,7 @@ pub const KEYWORDS: &[&str] = &[
     "rule",
     "satisfies",
     "set",
+    "term",
     "then",
     "to",
     "true",
@@ -49,7 +51,8 @@ pub const KEYWORDS: &[&str] = &[
 ];
 
 /// Words that start a top-level item.
-const ITEM_STARTS: &[&str] = &["enum", "fact", "set", "outcome", "jurisdiction", "contract", "principles", "rule"];
+const ITEM_STARTS: &[&str] =
+    &["enum", "fact", "set", "term", "outcome", "jurisdiction", "contract", "principles", "rule"];
 
 #[derive(Logos, Clone, Copy, Debug, PartialEq, Eq)]
 #[logos(skip r"[ \t\r\n\u{FEFF}]+")]
@@ -161,7 +164,8 @@ pub fn too_deep(text: &str, tokens: &[Lexeme], limit: usize) -> Option<usize> {
     None
 }
 
-const CLAUSE_STARTS: &[&str] = &["when", "then", "applies", "set", "add", "rule", "cite", "effective", "until"];
+const CLAUSE_STARTS: &[&str] =
+    &["when", "then", "applies", "set", "add", "rule", "cite", "effective", "until", "means"];
 
 /// What the user wrote at `offset`, in words: "`then`", "end of file".
 pub fn describe_at(text: &str, tokens: &[Lexeme], offset: usize) -> String {

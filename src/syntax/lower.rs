@@ -51,6 +51,7 @@ impl Lower {
             Rule::enum_decl => Item::Enum(self.enum_decl(pair)),
             Rule::fact_decl => Item::Fact(self.fact_decl(pair)),
             Rule::set_decl => Item::Set(self.set_decl(pair)),
+            Rule::term_decl => Item::Term(self.term_decl(pair)),
             Rule::outcome_decl => Item::Outcome(self.outcome_decl(pair)),
             Rule::block => Item::Block(self.block(pair)),
             Rule::rule_decl => Item::Rule(self.rule(pair)),
@@ -122,10 +123,22 @@ impl Lower {
         decl
     }
 
+    fn term_decl(&mut self, pair: Pair<'_, Rule>) -> TermDecl {
+        let mut name = self.missing();
+        let mut body = None;
+        for child in children(pair) {
+            match child.as_rule() {
+                Rule::name => name = self.name(&child),
+                _ => body = Some(self.expr(child)),
+            }
+        }
+        TermDecl { name, body: body.unwrap_or_else(|| self.missing_expr()) }
+    }
+
     fn outcome_decl(&mut self, pair: Pair<'_, Rule>) -> OutcomeDecl {
         let span = self.span(&pair);
         let mut name = self.missing();
-        let mut kind = OutcomeKind::Dates;
+        let mut kind = OutcomeKind::Confidence;
         for child in children(pair) {
             let enum_name = |lower: &Self, child: Pair<'_, Rule>| {
                 children(child).next().map(|name| lower.name(&name)).unwrap_or_else(|| lower.missing())
@@ -135,7 +148,7 @@ impl Lower {
                 Rule::one_of => kind = OutcomeKind::One(enum_name(self, child)),
                 Rule::set_of => kind = OutcomeKind::Set(enum_name(self, child)),
                 Rule::duties_of => kind = OutcomeKind::Duties(enum_name(self, child)),
-                Rule::dates_kind => kind = OutcomeKind::Dates,
+                Rule::map_of => kind = OutcomeKind::Map(enum_name(self, child)),
                 Rule::confidence_kind => kind = OutcomeKind::Confidence,
                 _ => {}
             }
