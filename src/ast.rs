@@ -202,6 +202,8 @@ pub enum ExprKind {
         state: DutyState,
         negated: bool,
     },
+    /// `request.served_date otherwise request.date`
+    Otherwise(Vec<Expr>),
     /// `request.date + 14 days`
     Arith {
         left: Box<Expr>,

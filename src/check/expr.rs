@@ -50,6 +50,8 @@ pub enum Expr {
         kind: ArithKind,
         right: Box<Expr>,
     },
+    /// The first known value.
+    Otherwise(Vec<Expr>),
     Quantified {
         all: bool,
         list: Box<Expr>,
@@ -150,6 +152,7 @@ impl Checker<'_> {
             ExprKind::Presence { operand, present } => self.presence(operand, *present, scope),
             ExprKind::Duty { act, state, negated } => self.duty(act, *state, *negated, scope),
             ExprKind::Arith { left, op, right } => self.arith(expr, left, *op, right, scope),
+            ExprKind::Otherwise(parts) => self.otherwise(parts, expected, scope),
             ExprKind::Quantified { all, var, list, body } => self.quantified(*all, var, list, body, scope),
             ExprKind::List(items) => self.list(expr, items, expected, scope),
             ExprKind::Literal(literal) => self.literal_expr(literal, expected),
@@ -364,6 +367,29 @@ impl Checker<'_> {
             }
         };
         Some((Expr::Arith { left: Box::new(left_checked), kind, right: Box::new(right_checked) }, ty))
+    }
+
+    /// `a otherwise b`: all alternatives have one type.
+    fn otherwise(&mut self, parts: &[ast::Expr], expected: Option<Type>, scope: &mut Scope) -> Option<(Expr, Type)> {
+        let mut checked = Vec::with_capacity(parts.len());
+        let mut ty = expected;
+        let mut failed = false;
+        for part in parts {
+            match self.expr(part, ty, scope) {
+                Some((part_checked, part_ty)) => {
+                    match ty {
+                        Some(want) if !self.same_type(part, part_ty, want) => failed = true,
+                        _ => ty = Some(part_ty),
+                    }
+                    checked.push(part_checked);
+                }
+                None => failed = true,
+            }
+        }
+        if failed {
+            return None;
+        }
+        Some((Expr::Otherwise(checked), ty?))
     }
 
     fn quantified(

@@ -50,6 +50,7 @@ impl State<'_> {
             }
             Expr::Present { fact, present } => Some(Value::Bool(self.facts.get(*fact).is_some() == *present)),
             Expr::Arith { left, kind, right } => arith(self.value(left, env)?, *kind, self.value(right, env)?),
+            Expr::Otherwise(parts) => parts.iter().find_map(|part| self.value(part, env)),
             Expr::Quantified { all, list, body } => {
                 let Value::List(items) = self.value(list, env)? else {
                     return None;

@@ -36,6 +36,7 @@ pub fn describe(rule: Rule) -> Option<&'static str> {
         | Rule::conjunct
         | Rule::negation
         | Rule::comparison
+        | Rule::fallback
         | Rule::sum
         | Rule::group
         | Rule::quantified
@@ -79,6 +80,7 @@ fn keyword(rule: Rule) -> Option<&'static str> {
         Rule::kw_of => "`of`",
         Rule::kw_optional => "`optional`",
         Rule::kw_or => "`or`",
+        Rule::kw_otherwise => "`otherwise`",
         Rule::kw_overrides => "`overrides`",
         Rule::kw_satisfies => "`satisfies`",
         Rule::kw_then => "`then`",
@@ -120,6 +122,7 @@ pub fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_one
             | Rule::kw_optional
             | Rule::kw_or
+            | Rule::kw_otherwise
             | Rule::kw_outcome
             | Rule::kw_overrides
             | Rule::kw_principles

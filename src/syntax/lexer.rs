@@ -35,6 +35,7 @@ pub const KEYWORDS: &[&str] = &[
     "one",
     "optional",
     "or",
+    "otherwise",
     "outcome",
     "overrides",
     "principles",

@@ -318,13 +318,20 @@ impl Lower {
         }
         let mut parts: Vec<Pair<'_, Rule>> = children(pair).collect();
         let kind = match rule {
-            Rule::expr | Rule::conjunct | Rule::sum | Rule::comparison | Rule::negation | Rule::group
+            Rule::expr
+            | Rule::conjunct
+            | Rule::sum
+            | Rule::comparison
+            | Rule::negation
+            | Rule::group
+            | Rule::fallback
                 if parts.len() == 1 =>
             {
                 return parts.pop().map(|only| self.expr(only)).unwrap_or_else(|| self.missing_expr());
             }
             Rule::expr => ExprKind::Or(parts.into_iter().map(|part| self.expr(part)).collect()),
             Rule::conjunct => ExprKind::And(parts.into_iter().map(|part| self.expr(part)).collect()),
+            Rule::fallback => ExprKind::Otherwise(parts.into_iter().map(|part| self.expr(part)).collect()),
             Rule::negation => {
                 // `not not x`: the operand is the last part; each `not` wraps it once more.
                 let operand = parts.pop().map(|last| self.expr(last)).unwrap_or_else(|| self.missing_expr());
