@@ -177,7 +177,7 @@ impl Lower {
                         _ => Strength::Law,
                     }
                 }
-                Rule::name => block.id = self.name(&child),
+                Rule::rule_id => block.id = self.name(&child),
                 Rule::string => block.title = self.string(child),
                 Rule::applies => block.applies.extend(children(child).map(|expr| self.expr(expr))),
                 Rule::effective => block.effective.push(self.dated(child)),
