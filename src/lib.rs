@@ -8,6 +8,7 @@
 //! - [`render`]: outcomes as JSON and as text a lawyer reads.
 
 pub mod ast;
+pub mod cases;
 pub mod check;
 pub mod diag;
 pub mod eval;

@@ -284,17 +284,10 @@ impl<'a> Report<'a> {
                 id: block.id.clone(),
                 title: block.title.clone(),
                 kind: strength_word(block.strength),
-                applies: self.block_applies(index),
+                applies: self.outcome.blocks.get(index).copied().unwrap_or(false),
             })
             .collect();
         Explanation { as_of: self.outcome.as_of.to_string(), applicable, fired, overridden, overruled, why_not }
-    }
-
-    /// Whether a block applied: some rule of it got past applicability, or it has none in force.
-    fn block_applies(&self, block: usize) -> bool {
-        self.program.rules.iter().zip(&self.outcome.status).any(|(rule, status)| {
-            rule.block == Some(block) && !matches!(status, Status::NotApplicable | Status::NotInForce)
-        })
     }
 
     /// The JSON output: declared outcomes, `rules`, `conflicts`, and with `explain` the explanation.

@@ -19,6 +19,10 @@ pub struct Outcome {
     pub as_of: Date,
     /// One per declared outcome, in declaration order.
     pub values: Vec<OutcomeValue>,
+    /// Whether each jurisdiction, contract or principles block applied (and was in force).
+    pub blocks: Vec<bool>,
+    /// Whether each block's `applies when` held, whatever its dates.
+    pub block_conditions: Vec<bool>,
     /// Rules that fired and were not overridden, in declaration order.
     pub fired: Vec<usize>,
     pub conflicts: Vec<Conflict>,
@@ -117,18 +121,25 @@ pub fn evaluate(program: &Program, facts: &Facts) -> Outcome {
         skipped: Vec::new(),
     };
     let mut env = Vec::new();
+    // Whether each block's `applies when` holds, and whether it is also in force.
+    let conditions: Vec<bool> = program
+        .blocks
+        .iter()
+        .map(|block| block.applies.as_ref().is_none_or(|applies| state.truth(&applies.expr, &mut env) == Some(true)))
+        .collect();
     let blocks: Vec<bool> = program
         .blocks
         .iter()
-        .map(|block| {
-            in_force(as_of, block.from, block.until)
-                && block.applies.as_ref().is_none_or(|applies| state.truth(&applies.expr, &mut env) == Some(true))
-        })
+        .zip(&conditions)
+        .map(|(block, applies)| *applies && in_force(as_of, block.from, block.until))
         .collect();
     for &index in &program.order {
         state.rule(index, as_of, &blocks, &mut env);
     }
-    state.finish(as_of)
+    let mut outcome = state.finish(as_of);
+    outcome.blocks = blocks;
+    outcome.block_conditions = conditions;
+    outcome
 }
 
 fn in_force(as_of: Date, from: Option<Date>, until: Option<Date>) -> bool {
@@ -336,7 +347,18 @@ impl State<'_> {
             let level = basis.iter().filter_map(|rule| self.program.rules.get(*rule)).map(|rule| rule.confidence).min();
             *slot = OutcomeValue::Confidence(level);
         }
-        Outcome { as_of, values, fired, conflicts, status: self.status, decisive, skipped: self.skipped, overruled }
+        Outcome {
+            as_of,
+            values,
+            blocks: Vec::new(),
+            block_conditions: Vec::new(),
+            fired,
+            conflicts,
+            status: self.status,
+            decisive,
+            skipped: self.skipped,
+            overruled,
+        }
     }
 
     /// Adds to `decisive` every fired rule whose conclusions a decisive rule
