@@ -129,6 +129,10 @@ impl<'a> Report<'a> {
         rule.block.and_then(|block| self.program.blocks.get(block)).map(|block| block.title.clone())
     }
 
+    fn strength_of(&self, index: usize) -> Strength {
+        self.program.rules.get(index).map_or(Strength::Soft, |rule| rule.strength)
+    }
+
     fn rule_id(&self, index: usize) -> String {
         self.program.rules.get(index).map(|rule| rule.id.clone()).unwrap_or_default()
     }
@@ -272,7 +276,7 @@ impl<'a> Report<'a> {
             .map(|(weaker, by)| Overruled {
                 rule: self.rule_ref(*weaker),
                 by: self.rule_id(*by),
-                reason: String::from("a rule of law or contract prevails over policy"),
+                reason: format!("{} prevails over {}", strength_noun(self.strength_of(*by)), strength_noun(self.strength_of(*weaker))),
             })
             .collect();
         let applicable = self
@@ -356,9 +360,9 @@ impl<'a> Report<'a> {
                 }
             }
             if !explanation.overruled.is_empty() {
-                out.push_str("\nOverruled duties (policy yields to law):\n");
+                out.push_str("\nOverruled duties (law prevails over contract, contract over policy):\n");
                 for item in &explanation.overruled {
-                    let _ = writeln!(out, "  {} — overruled by {}", item.rule.id, item.by);
+                    let _ = writeln!(out, "  {} — overruled by {}: {}", item.rule.id, item.by, item.reason);
                 }
             }
             if !explanation.why_not.is_empty() {
@@ -425,6 +429,14 @@ impl<'a> Report<'a> {
             }
             _ => {}
         }
+    }
+}
+
+fn strength_noun(strength: Strength) -> &'static str {
+    match strength {
+        Strength::Law => "law",
+        Strength::Contract => "contract",
+        Strength::Soft => "policy",
     }
 }
 
