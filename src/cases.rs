@@ -154,9 +154,14 @@ impl Runner {
         let facts = match facts::from_value(program, schema, &facts_json, None) {
             Ok(facts) => facts,
             Err(diagnostics) => {
-                result.verdict = Verdict::Error(
-                    diagnostics.iter().map(|diagnostic| format!("facts: {}", diagnostic.message)).collect(),
-                );
+                let problems = diagnostics
+                    .iter()
+                    .map(|diagnostic| match &diagnostic.help {
+                        Some(help) => format!("facts: {} ({help})", diagnostic.message),
+                        None => format!("facts: {}", diagnostic.message),
+                    })
+                    .collect();
+                result.verdict = Verdict::Error(problems);
                 return result;
             }
         };

@@ -101,7 +101,12 @@ pub fn from_value(
     json: &Json,
     as_of: Option<Date>,
 ) -> Result<Facts, Vec<Diagnostic>> {
-    let mut reader = Reader { program, facts: Facts { values: vec![None; program.facts.len()] }, errors: Vec::new() };
+    let mut reader = Reader {
+        program,
+        facts: Facts { values: vec![None; program.facts.len()] },
+        given: vec![false; program.facts.len()],
+        errors: Vec::new(),
+    };
     match json {
         Json::Object(fields) => reader.object(&schema.root, fields, ""),
         other => reader.errors.push(
@@ -124,6 +129,8 @@ pub fn from_value(
 struct Reader<'a> {
     program: &'a Program,
     facts: Facts,
+    /// Facts the request gave a value for, valid or not: only the others can be missing.
+    given: Vec<bool>,
     errors: Vec<Diagnostic>,
 }
 
@@ -147,15 +154,32 @@ impl Reader<'_> {
                 Some(Node::Object(children)) => match value {
                     Json::Object(inner) => self.object(children, inner, &path),
                     Json::Null => {}
-                    other => self.errors.push(
-                        Diagnostic::error(
-                            "tenet::facts::wrong_type",
-                            format!("`{path}`: expected an object, found {}", kind(other)),
-                        )
-                        .help(format!("`{path}` groups the fields {}", fields_list(children, &path))),
-                    ),
+                    other => {
+                        self.errors.push(
+                            Diagnostic::error(
+                                "tenet::facts::wrong_type",
+                                format!("`{path}`: expected an object, found {}", kind(other)),
+                            )
+                            .help(format!("`{path}` groups the fields {}", fields_list(children, &path))),
+                        );
+                        self.mark_given(children);
+                    }
                 },
                 Some(Node::Leaf(id)) => self.leaf(*id, value, &path),
+            }
+        }
+    }
+
+    /// Every fact below a field that was given but wrong is reported there, not as missing.
+    fn mark_given(&mut self, level: &BTreeMap<String, Node>) {
+        for node in level.values() {
+            match node {
+                Node::Leaf(id) => {
+                    if let Some(given) = self.given.get_mut(id.0 as usize) {
+                        *given = true;
+                    }
+                }
+                Node::Object(children) => self.mark_given(children),
             }
         }
     }
@@ -164,6 +188,9 @@ impl Reader<'_> {
         let Some(def) = self.program.fact(id) else {
             return;
         };
+        if let Some(given) = self.given.get_mut(id.0 as usize) {
+            *given = true;
+        }
         if json.is_null() {
             if !def.optional && def.default.is_none() {
                 self.errors.push(
@@ -250,7 +277,7 @@ impl Reader<'_> {
             let Some(slot) = self.facts.values.get_mut(index) else {
                 continue;
             };
-            if slot.is_some() {
+            if slot.is_some() || self.given.get(index).copied().unwrap_or(false) {
                 continue;
             }
             match &def.default {

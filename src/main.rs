@@ -17,10 +17,13 @@ use tenet::render::Report;
 use tenet::source::Sources;
 
 /// tenet: rules for law, applied consistently, explainably and reviewably.
-///
-/// Exit status: 0 success; 1 the rules or the facts have errors; 2 usage error.
 #[derive(Parser)]
-#[command(name = "tenet", version, about, long_about = None)]
+#[command(
+    name = "tenet",
+    version,
+    about = "tenet: rules for law, applied consistently, explainably and reviewably",
+    after_help = "Exit status: 0 success; 1 the rules, the facts or a case failed; 2 usage error."
+)]
 struct Cli {
     /// How to print diagnostics: `human` (source snippets), `plain` (sentences), `json` (one object per line)
     #[arg(long, value_enum, global = true, default_value_t = ErrorFormat::Human)]

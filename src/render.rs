@@ -204,10 +204,7 @@ impl<'a> Report<'a> {
             let Some(def) = self.program.fact(*fact) else {
                 continue;
             };
-            let value = self
-                .facts
-                .get(*fact)
-                .map_or(Json::String(String::from("absent")), |value| to_json(value, &self.program.enums));
+            let value = self.facts.get(*fact).map_or(Json::Null, |value| to_json(value, &self.program.enums));
             values.insert(def.path.clone(), value);
         }
         for outcome in &condition.outcomes {
@@ -276,7 +273,11 @@ impl<'a> Report<'a> {
             .map(|(weaker, by)| Overruled {
                 rule: self.rule_ref(*weaker),
                 by: self.rule_id(*by),
-                reason: format!("{} prevails over {}", strength_noun(self.strength_of(*by)), strength_noun(self.strength_of(*weaker))),
+                reason: format!(
+                    "{} prevails over {}",
+                    strength_noun(self.strength_of(*by)),
+                    strength_noun(self.strength_of(*weaker))
+                ),
             })
             .collect();
         let applicable = self
@@ -320,7 +321,7 @@ impl<'a> Report<'a> {
         }
         let conflicts = self.conflicts();
         if !conflicts.is_empty() {
-            out.push_str("\nConflicts (not resolved; a person must decide):\n");
+            out.push_str("\nConflicts (never resolved automatically):\n");
             for conflict in &conflicts {
                 let what = if conflict.kind == "duty" {
                     format!("`{}` is both required and forbidden", conflict.about)
@@ -368,13 +369,13 @@ impl<'a> Report<'a> {
             if !explanation.why_not.is_empty() {
                 out.push_str("\nDid not apply (jurisdiction applies, a condition failed):\n");
                 for item in &explanation.why_not {
+                    let verdict = if item.result == "unknown" { "unknown" } else { "not met" };
                     let _ = writeln!(
                         out,
-                        "  {} {} — {} is {}{}",
+                        "  {} {} — {verdict}: {}{}",
                         item.rule.id,
                         item.rule.title,
                         item.failed.condition,
-                        item.result,
                         values_text(&item.failed.values)
                     );
                 }
@@ -480,6 +481,9 @@ fn values_text(values: &Map<String, Json>) -> String {
     if values.is_empty() {
         return String::new();
     }
-    let parts: Vec<String> = values.iter().map(|(name, value)| format!("{name} = {value}")).collect();
+    let parts: Vec<String> = values
+        .iter()
+        .map(|(name, value)| if value.is_null() { format!("{name} absent") } else { format!("{name} = {value}") })
+        .collect();
     format!("  [{}]", parts.join(", "))
 }

@@ -1,3 +1,5 @@
+#![allow(clippy::panic, reason = "a test fails by panicking")]
+
 //! Data-driven tests: every file under `tests/cases/<stage>/{ok,err}` is run
 //! through its stage and snapshotted with its input above what the user sees.
 //! `ok` cases must produce no diagnostic; `err` cases at least one.

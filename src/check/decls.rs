@@ -88,9 +88,20 @@ impl Checker<'_> {
                 None => {
                     let candidates: Vec<&str> =
                         BUILTIN_TYPES.iter().copied().chain(self.names.enums.keys().map(String::as_str)).collect();
+                    let alias = match other {
+                        "boolean" | "Bool" | "Boolean" => Some("bool"),
+                        "string" | "str" | "String" | "Text" => Some("text"),
+                        "int" | "integer" | "float" | "decimal" | "Number" => Some("number"),
+                        "duration" | "day" | "Days" => Some("days"),
+                        "Date" | "datetime" => Some("date"),
+                        _ => None,
+                    };
                     let diagnostic = Diagnostic::error("tenet::check::unknown_type", format!("unknown type `{other}`"))
-                        .at(name.span, "not a built-in type or a declared enumeration")
-                        .suggest(other, candidates);
+                        .at(name.span, "not a built-in type or a declared enumeration");
+                    let diagnostic = match alias {
+                        Some(builtin) => diagnostic.help(format!("did you mean `{builtin}`?")),
+                        None => diagnostic.suggest(other, candidates),
+                    };
                     self.report(diagnostic);
                     return None;
                 }
@@ -332,12 +343,30 @@ impl Checker<'_> {
                 let values: Option<Vec<Value>> = items.iter().map(|item| self.literal(item, scalar.ty())).collect();
                 Value::List(Arc::from(values?))
             }
-            (_, ty) => {
+            (found, ty) => {
                 let expected = self.type_name(ty);
-                self.report(
-                    Diagnostic::error("tenet::check::type_mismatch", format!("expected {expected}"))
-                        .at(literal.span, format!("this is not {expected}")),
-                );
+                let found_words = match found {
+                    LiteralKind::Bool(_) => "`true` or `false`",
+                    LiteralKind::Number(_) => "a number",
+                    LiteralKind::Text(_) => "a quoted string",
+                    LiteralKind::Date(_) => "a date",
+                    LiteralKind::Days(_) => "a duration",
+                    LiteralKind::Word(_) => "a name",
+                    LiteralKind::List(_) => "a list",
+                };
+                let mut diagnostic = Diagnostic::error(
+                    "tenet::check::type_mismatch",
+                    format!("expected {expected}, found {found_words}"),
+                )
+                .at(literal.span, format!("this is not {expected}"));
+                if let (LiteralKind::Number(n), Type::Days) = (found, ty) {
+                    diagnostic = diagnostic
+                        .help(format!("write a duration with its unit: `{} days`", crate::value::number_text(*n)));
+                }
+                if let (LiteralKind::Word(word), Type::Text) = (found, ty) {
+                    diagnostic = diagnostic.help(format!("text is quoted: `\"{word}\"`"));
+                }
+                self.report(diagnostic);
                 return None;
             }
         };

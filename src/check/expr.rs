@@ -293,7 +293,7 @@ impl Checker<'_> {
         };
         scope.note_fact(fact);
         if let Some(def) = self.program.fact(fact)
-            && !def.optional
+            && (!def.optional || def.default.is_some())
         {
             let why = if def.default.is_some() { "it has a default" } else { "it is required" };
             let diagnostic =

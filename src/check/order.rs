@@ -21,7 +21,12 @@ impl Checker<'_> {
             }
         }
         if let Some(cycle) = find_cycle(&edges) {
-            self.cycle("tenet::check::override_cycle", "rules override each other in a cycle", &cycle, "overrides");
+            self.cycle(
+                "tenet::check::override_cycle",
+                "rules override each other in a cycle",
+                &cycle,
+                "each rule overrides the next",
+            );
             return;
         }
         for (writer, writes) in self.deps.iter().enumerate() {
@@ -38,7 +43,7 @@ impl Checker<'_> {
                 "tenet::check::dependency_cycle",
                 "rules depend on each other's conclusions in a cycle",
                 &cycle,
-                "concludes what is read by",
+                "each rule concludes what the next one reads",
             );
             return;
         }
@@ -105,9 +110,9 @@ impl Checker<'_> {
             return;
         };
         let span = first.span;
-        let mut diagnostic = Diagnostic::error(code, format!("{message}: {}", chain.join(&format!(" {relation} "))))
+        let mut diagnostic = Diagnostic::error(code, format!("{message}: {}", chain.join(" → ")))
             .at(span, "this rule is part of the cycle")
-            .help("break the cycle: one of these rules must not depend on the others");
+            .help(format!("{relation}; break the cycle so that one of them does not depend on the others"));
         for index in cycle.iter().skip(1) {
             if let Some(rule) = self.program.rules.get(*index) {
                 diagnostic = diagnostic.also(rule.span, format!("`{}` is part of the cycle", rule.id));

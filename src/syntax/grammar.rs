@@ -43,9 +43,9 @@ pub fn describe(rule: Rule) -> Option<&'static str> {
         | Rule::boolean => "a condition or value",
         Rule::quantifier => "`any` or `all`",
         Rule::is_test | Rule::in_test | Rule::compare | Rule::compare_op => "`is`, `in` or a comparison",
+        Rule::add_op | Rule::kw_otherwise | Rule::kw_in | Rule::kw_is | Rule::kw_not => return None,
         Rule::presence => "`present` or `absent`",
         Rule::duty_state => "`required`, `forbidden` or `conflicted`",
-        Rule::add_op => "`+` or `-`",
         Rule::cite | Rule::effective | Rule::until | Rule::confidence | Rule::overrides | Rule::when_clause => {
             "a rule clause (`cite`, `effective`, `until`, `confidence`, `overrides`, `when` or `then`)"
         }
@@ -73,14 +73,10 @@ fn keyword(rule: Rule) -> Option<&'static str> {
         Rule::ctx_confidence => "`confidence`",
         Rule::kw_default => "`default`",
         Rule::kw_effective => "`effective`",
-        Rule::kw_in => "`in`",
         Rule::kw_means => "`means`",
-        Rule::kw_is => "`is`",
-        Rule::kw_not => "`not`",
         Rule::kw_of => "`of`",
         Rule::kw_optional => "`optional`",
         Rule::kw_or => "`or`",
-        Rule::kw_otherwise => "`otherwise`",
         Rule::kw_overrides => "`overrides`",
         Rule::kw_satisfies => "`satisfies`",
         Rule::kw_then => "`then`",

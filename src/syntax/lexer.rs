@@ -52,7 +52,7 @@ pub const KEYWORDS: &[&str] = &[
 ];
 
 /// Words that start a top-level item.
-const ITEM_STARTS: &[&str] =
+pub const ITEM_STARTS: &[&str] =
     &["enum", "fact", "set", "term", "outcome", "jurisdiction", "contract", "principles", "rule"];
 
 #[derive(Logos, Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,26 +112,29 @@ pub fn is_keyword(word: &str) -> bool {
 pub fn item_ranges(text: &str, tokens: &[Lexeme]) -> Vec<(usize, usize)> {
     let mut starts = Vec::new();
     let mut depth = 0usize;
-    let mut after_colon = false;
+    let mut previous: Option<&str> = None;
     for token in tokens {
-        let previous_colon = after_colon;
-        if token.kind != Some(Token::Comment) {
-            after_colon = token.kind == Some(Token::Punct) && text.get(token.start..token.end) == Some(":");
+        if token.kind == Some(Token::Comment) {
+            continue;
         }
+        let word = text.get(token.start..token.end).unwrap_or("");
         match token.kind {
             Some(Token::LBrace) => depth += 1,
             Some(Token::RBrace) => depth = depth.saturating_sub(1),
-            // `outcome actions : set of Action`: after a colon, `set` is a type.
-            Some(Token::Word) if depth == 0 && !previous_colon => {
-                let word = text.get(token.start..token.end).unwrap_or("");
-                if ITEM_STARTS.contains(&word) {
-                    starts.push(token.start);
-                }
+            // An item word starts an item unless it stands where a name or type is
+            // expected: `outcome actions : set of Action`, `fact rule : bool`.
+            Some(Token::Word)
+                if depth == 0
+                    && ITEM_STARTS.contains(&word)
+                    && !previous
+                        .is_some_and(|before| before == ":" || before == "of" || ITEM_STARTS.contains(&before)) =>
+            {
+                starts.push(token.start);
             }
-            Some(Token::Comment) | None => {}
             _ if depth == 0 && starts.is_empty() => starts.push(token.start),
             _ => {}
         }
+        previous = Some(word);
     }
     let mut ranges = Vec::with_capacity(starts.len());
     for (index, start) in starts.iter().enumerate() {
@@ -139,6 +142,21 @@ pub fn item_ranges(text: &str, tokens: &[Lexeme]) -> Vec<(usize, usize)> {
         ranges.push((*start, end));
     }
     ranges
+}
+
+/// The first `{` in the tokens that is never closed.
+pub fn unclosed_brace(tokens: &[Lexeme]) -> Option<usize> {
+    let mut open = Vec::new();
+    for token in tokens {
+        match token.kind {
+            Some(Token::LBrace) => open.push(token.start),
+            Some(Token::RBrace) => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open.first().copied()
 }
 
 /// The first place in an item where brackets and quantifiers nest deeper than
@@ -178,10 +196,11 @@ pub fn describe_at(text: &str, tokens: &[Lexeme], offset: usize) -> String {
     }
     let word = text.get(token.start..token.end).unwrap_or("");
     match token.kind {
-        None => format!("unexpected character `{}`", word.escape_debug()),
+        None if word.starts_with('"') => String::from("a string that is never closed"),
+        None => format!("character `{}`", word.escape_debug()),
         Some(Token::String) => String::from("a quoted string"),
         Some(Token::Comment) => String::from("a comment"),
-        Some(Token::Word) if is_keyword(word) => format!("the reserved word `{word}`"),
+        Some(Token::Word) if is_keyword(word) => format!("reserved word `{word}`"),
         Some(_) => {
             let shown: String = word.chars().take(40).collect();
             format!("`{shown}`")

@@ -41,7 +41,7 @@ pub fn parse(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
                 }
                 diagnostics.append(&mut lower.diagnostics);
             }
-            Err(error) => diagnostics.push(syntax_error(file, text, &tokens, start, &error)),
+            Err(error) => diagnostics.push(syntax_error(file, text, &tokens, (start, end), &error)),
         }
     }
     (File { items }, diagnostics)
@@ -52,7 +52,7 @@ fn syntax_error(
     file: FileId,
     text: &str,
     tokens: &[lexer::Lexeme],
-    base: usize,
+    (base, chunk_end): (usize, usize),
     error: &pest::error::Error<Rule>,
 ) -> Diagnostic {
     let offset = base
@@ -75,10 +75,35 @@ fn syntax_error(
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
     };
     let end = tokens.iter().find(|token| token.start >= offset).map_or(offset, |token| token.end.max(offset));
-    let mut diagnostic = Diagnostic::error("tenet::parse::syntax", format!("expected {wanted}, found {found}"))
-        .at(Span::new(file, offset, end.max(offset + 1).min(text.len().max(offset))), format!("expected {wanted}"));
-    if found.starts_with("the reserved word") {
-        diagnostic = diagnostic.help("reserved words cannot be used as names; choose another name");
+    let span = Span::new(file, offset, end.max(offset + 1).min(text.len().max(offset)));
+    let chunk: Vec<lexer::Lexeme> =
+        tokens.iter().filter(|token| token.start >= base && token.start < chunk_end).cloned().collect();
+    if found == "end of file"
+        && let Some(open) = lexer::unclosed_brace(&chunk)
+    {
+        return Diagnostic::error("tenet::parse::unclosed", "unexpected end of file: a `{` is never closed")
+            .at(Span::new(file, open, open + 1), "opened here, never closed")
+            .help("add the missing `}`");
+    }
+    // A long list of alternatives says little: name what was found, list the rest as help.
+    let mut diagnostic = if expected.len() > 4 {
+        let found = found.strip_prefix("a ").unwrap_or(&found);
+        Diagnostic::error("tenet::parse::syntax", format!("unexpected {found}"))
+            .at(span, "not expected here")
+            .help(format!("expected {wanted}"))
+    } else {
+        Diagnostic::error("tenet::parse::syntax", format!("expected {wanted}, found {found}"))
+            .at(span, format!("expected {wanted}"))
+    };
+    if let Some(word) = found.strip_prefix("reserved word `").and_then(|rest| rest.strip_suffix('`')) {
+        // At the end of an item, an item word means the item before it is unfinished.
+        diagnostic = if offset >= chunk_end && lexer::ITEM_STARTS.contains(&word) {
+            diagnostic.help(format!("`{word}` starts a new declaration: the one before it looks incomplete"))
+        } else if expected.iter().any(|alternative| alternative.contains("name") || alternative.contains("value")) {
+            diagnostic.help(format!("`{word}` is a reserved word and cannot be used as a name"))
+        } else {
+            diagnostic
+        };
     }
     diagnostic
 }
