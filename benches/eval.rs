@@ -1,1 +1,71 @@
-fn main() {}
+//! Per-request evaluation time on the shipped rules (`rules/`), for each
+//! example request: with facts already parsed, with JSON parsing and
+//! validation included, and with the explanation rendered as JSON.
+
+#![allow(clippy::expect_used, reason = "a benchmark without its inputs cannot run")]
+
+use std::sync::LazyLock;
+
+use tenet::check::Program;
+use tenet::facts::{self, Facts, Schema};
+use tenet::load::load;
+use tenet::render::Report;
+
+struct Fixture {
+    program: Program,
+    schema: Schema,
+    requests: Vec<(&'static str, Vec<u8>, Facts)>,
+}
+
+const EXAMPLES: &[&str] =
+    &["us-warrant-enterprise", "us-warrant-eu-data", "eu-production-order", "uk-production-order", "eu-us-transfer"];
+
+static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
+    let loaded = load(&["rules".into()]);
+    assert!(!loaded.has_errors(), "the shipped rules must check");
+    let schema = Schema::new(&loaded.program);
+    let requests = EXAMPLES
+        .iter()
+        .map(|name| {
+            let json = std::fs::read(format!("examples/{name}.json")).expect("example request");
+            let facts = facts::from_json(&loaded.program, &schema, &json, None).expect("valid example facts");
+            (*name, json, facts)
+        })
+        .collect();
+    Fixture { program: loaded.program, schema, requests }
+});
+
+fn request(name: &str) -> &'static (&'static str, Vec<u8>, Facts) {
+    FIXTURE.requests.iter().find(|(example, _, _)| *example == name).expect("known example")
+}
+
+/// Evaluation alone: facts already parsed and validated.
+#[divan::bench(args = EXAMPLES)]
+fn evaluate(bencher: divan::Bencher, name: &str) {
+    let (_, _, facts) = request(name);
+    bencher.bench(|| tenet::eval::evaluate(&FIXTURE.program, divan::black_box(facts)));
+}
+
+/// JSON text to outcome: parsing, validation against the vocabulary, evaluation.
+#[divan::bench(args = EXAMPLES)]
+fn json_to_outcome(bencher: divan::Bencher, name: &str) {
+    let (_, json, _) = request(name);
+    bencher.bench(|| {
+        let facts = facts::from_json(&FIXTURE.program, &FIXTURE.schema, divan::black_box(json), None).expect("valid");
+        tenet::eval::evaluate(&FIXTURE.program, &facts)
+    });
+}
+
+/// Evaluation plus the JSON result with its explanation.
+#[divan::bench(args = EXAMPLES)]
+fn evaluate_and_explain(bencher: divan::Bencher, name: &str) {
+    let (_, _, facts) = request(name);
+    bencher.bench(|| {
+        let outcome = tenet::eval::evaluate(&FIXTURE.program, divan::black_box(facts));
+        Report::new(&FIXTURE.program, facts, &outcome).json(true)
+    });
+}
+
+fn main() {
+    divan::main();
+}

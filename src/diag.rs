@@ -123,6 +123,17 @@ pub fn render(diagnostics: &[Diagnostic], sources: &Sources, format: ErrorFormat
     out
 }
 
+/// Lines longer than this are not shown as snippets.
+const MAX_SNIPPET_LINE: usize = 2000;
+
+/// The line of `text` that holds byte `offset`, without its newline.
+fn line_around(text: &str, offset: usize) -> &str {
+    let offset = offset.min(text.len());
+    let start = text.get(..offset).and_then(|before| before.rfind('\n')).map_or(0, |index| index + 1);
+    let end = text.get(offset..).and_then(|after| after.find('\n')).map_or(text.len(), |index| offset + index);
+    text.get(start..end).unwrap_or("")
+}
+
 /// A diagnostic joined with its source text, as miette wants it.
 struct View<'a> {
     diagnostic: &'a Diagnostic,
@@ -133,9 +144,12 @@ struct View<'a> {
 impl<'a> View<'a> {
     fn new(diagnostic: &'a Diagnostic, sources: &Sources) -> Self {
         let primary = diagnostic.primary.as_ref().map(|(span, _)| *span);
+        // A snippet of a very long line is unreadable (and beyond what the
+        // renderer can lay out): say where instead.
         let source = primary
-            .and_then(|span| sources.get(span.file))
-            .map(|file| NamedSource::new(file.name.clone(), file.text.clone()));
+            .and_then(|span| sources.get(span.file).map(|file| (span, file)))
+            .filter(|(span, file)| line_around(&file.text, span.start as usize).len() <= MAX_SNIPPET_LINE)
+            .map(|(_, file)| NamedSource::new(file.name.clone(), file.text.clone()));
         let location = primary.map(|span| sources.location(span));
         View { diagnostic, source, location }
     }
@@ -168,11 +182,13 @@ impl miette::Diagnostic for View<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        match (&self.diagnostic.help, &self.location, &self.source) {
-            // Without a snippet (e.g. JSON or an empty file) still say where.
-            (Some(help), _, _) => Some(Box::new(help.clone())),
-            (None, Some(location), None) => Some(Box::new(format!("at {location}"))),
-            _ => None,
+        // Without a snippet (a very long line) still say where.
+        let location = self.location.as_ref().filter(|_| self.source.is_none());
+        match (&self.diagnostic.help, location) {
+            (Some(help), Some(location)) => Some(Box::new(format!("{help} (at {location})"))),
+            (Some(help), None) => Some(Box::new(help.clone())),
+            (None, Some(location)) => Some(Box::new(format!("at {location}"))),
+            (None, None) => None,
         }
     }
 
@@ -189,7 +205,16 @@ impl miette::Diagnostic for View<'_> {
             if span.file != primary_span.file {
                 return None;
             }
-            let at = SourceSpan::new((span.start as usize).into(), span.len());
+            let text = self.source.as_ref().map_or("", |source| source.inner().as_ref());
+            let line = line_around(text, span.start as usize);
+            if line.len() > MAX_SNIPPET_LINE {
+                return None;
+            }
+            // A label ends with its line, so a huge span cannot swamp the snippet.
+            let line_end = line.as_ptr() as usize - text.as_ptr() as usize + line.len();
+            let length =
+                span.len().min(line_end.saturating_sub(span.start as usize)).max(usize::from(!span.is_empty()));
+            let at = SourceSpan::new((span.start as usize).into(), length);
             Some(if is_primary {
                 LabeledSpan::new_primary_with_span(Some(label.clone()), at)
             } else {

@@ -100,6 +100,12 @@ fn parse_date(text: &str) -> Result<Date, String> {
 }
 
 fn main() -> ExitCode {
+    // Nothing should panic; if something does, say so plainly, without a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let place =
+            info.location().map(|location| format!(" at {}:{}", location.file(), location.line())).unwrap_or_default();
+        eprintln!("error: internal error in tenet{place}; please report it with the input that caused it");
+    }));
     let cli = Cli::parse();
     // Deeply nested input is bounded by the parser; a large stack is a second line of defence.
     let worker = std::thread::Builder::new().stack_size(256 * 1024 * 1024).spawn(move || run(cli));

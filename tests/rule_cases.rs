@@ -4,7 +4,6 @@
 //! pass, and the explanation of each is a snapshot, so a reviewer sees how the
 //! reasoning changes, not only the decision.
 
-use std::path::Path;
 
 use tenet::cases::{Runner, Verdict};
 
@@ -13,7 +12,7 @@ fn flagship_cases() {
     let mut runner = Runner::default();
     insta::glob!("../rules/cases", "**/*.json", |path| {
         let result = runner.run(path);
-        let relative = path.strip_prefix(Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap_or(path);
+        let relative = path.strip_prefix(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap_or(path);
         match &result.verdict {
             Verdict::Pass => {}
             Verdict::Fail(mismatches) => {

@@ -66,7 +66,8 @@ pub enum Token {
     Date,
     #[regex(r"[0-9]+(\.[0-9]+)?")]
     Number,
-    #[regex(r#""([^"\\\n]|\\.)*""#)]
+    /// A quoted string; scanned by hand so that a long one costs no stack.
+    #[token("\"", string)]
     String,
     #[token("{")]
     LBrace,
@@ -82,6 +83,28 @@ pub enum Token {
     RBracket,
     #[regex(r"<=|>=|<|>|=|\+|-|,|:|\.")]
     Punct,
+}
+
+/// Scans the rest of a string after its opening quote: `true` when it closes
+/// on this line, `false` (an error token) when a newline or the end comes first.
+fn string(lexer: &mut logos::Lexer<'_, Token>) -> bool {
+    let mut escaped = false;
+    for (index, byte) in lexer.remainder().bytes().enumerate() {
+        match byte {
+            b'\\' if !escaped => escaped = true,
+            b'"' if !escaped => {
+                lexer.bump(index + 1);
+                return true;
+            }
+            b'\n' => {
+                lexer.bump(index);
+                return false;
+            }
+            _ => escaped = false,
+        }
+    }
+    lexer.bump(lexer.remainder().len());
+    false
 }
 
 /// A token with its byte range; `None` kind for bytes that form no token.

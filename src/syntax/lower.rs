@@ -334,6 +334,17 @@ impl Lower {
             Rule::fallback => ExprKind::Otherwise(parts.into_iter().map(|part| self.expr(part)).collect()),
             Rule::negation => {
                 // `not not x`: the operand is the last part; each `not` wraps it once more.
+                if parts.len() > MAX_DEPTH {
+                    self.diagnostics.push(
+                        Diagnostic::error("tenet::parse::too_deep", "too many `not` in a row")
+                            .at(
+                                Span::new(self.file, span.start as usize, span.start as usize + 3),
+                                format!("more than {MAX_DEPTH} here"),
+                            )
+                            .help("two `not` cancel out; write the condition once"),
+                    );
+                    return self.missing_expr();
+                }
                 let operand = parts.pop().map(|last| self.expr(last)).unwrap_or_else(|| self.missing_expr());
                 let mut expr = operand;
                 for not in parts.iter().rev() {
