@@ -4,7 +4,6 @@
 //! pass, and the explanation of each is a snapshot, so a reviewer sees how the
 //! reasoning changes, not only the decision.
 
-
 use tenet::cases::{Runner, Verdict};
 
 #[test]
