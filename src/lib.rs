@@ -6,6 +6,9 @@
 //! - [`facts`]: a request's JSON → typed [`facts::Facts`], or located errors;
 //! - [`eval`]: program + facts + date → [`eval::Outcome`] with its explanation;
 //! - [`render`]: outcomes as JSON and as text a lawyer reads.
+//!
+//! Around it: [`load`] reads rule files, [`format`] prints them in canonical layout,
+//! [`cases`] runs case files (`tenet test`).
 
 pub mod ast;
 pub mod cases;
@@ -13,6 +16,7 @@ pub mod check;
 pub mod diag;
 pub mod eval;
 pub mod facts;
+pub mod format;
 pub mod load;
 pub mod render;
 pub mod source;

@@ -24,13 +24,7 @@ impl Loaded {
 
 /// Loads `*.tenet` files: each path is a file or a directory searched recursively.
 pub fn load(paths: &[PathBuf]) -> Loaded {
-    let mut diagnostics = Vec::new();
-    let mut files = Vec::new();
-    for path in paths {
-        collect(path, &mut files, &mut diagnostics, true);
-    }
-    files.sort();
-    files.dedup();
+    let (files, mut diagnostics) = rule_files(paths);
     let mut sources = Sources::default();
     for file in &files {
         match std::fs::read(file) {
@@ -63,6 +57,18 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
     diagnostics.sort_by_key(|diagnostic| diagnostic.primary.as_ref().map(|(span, _)| (span.file, span.start)));
     let count = files.len();
     Loaded { sources, program, diagnostics, files: count }
+}
+
+/// The `*.tenet` files named or found below the paths, sorted, and problems reading them.
+pub fn rule_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let mut files = Vec::new();
+    for path in paths {
+        collect(path, &mut files, &mut diagnostics, true);
+    }
+    files.sort();
+    files.dedup();
+    (files, diagnostics)
 }
 
 fn collect(path: &Path, files: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagnostic>, named: bool) {

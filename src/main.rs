@@ -61,6 +61,18 @@ enum Command {
         #[arg(long)]
         explain: bool,
     },
+    /// Rewrite rule files in canonical layout; comments are kept word for word.
+    ///
+    /// Files that do not parse are left untouched and reported.
+    /// Exit status: 0 when every file is (or, with --check, already was) canonical, 1 otherwise.
+    Fmt {
+        /// Only report the files that would change, and fail if any would
+        #[arg(long)]
+        check: bool,
+        /// Rule files, or directories searched for `*.tenet` files
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
     /// Run case files against the rules of the nearest rule directory.
     ///
     /// Each `*.json` case under PATH holds `id`, `title`, `facts`, `expected` and `why`.
@@ -134,6 +146,11 @@ fn run(cli: Cli) -> u8 {
             println!("{}", summary(&loaded));
             0
         }
+        Command::Fmt { check, paths } => {
+            let (code, diagnostics, sources) = fmt(&paths, check);
+            report(&diagnostics, &sources);
+            code
+        }
         Command::Test { paths, snapshot, update, coverage, format } => {
             let (code, text, diagnostics) = test(&paths, snapshot, update, coverage, format);
             report(&diagnostics, &Sources::default());
@@ -183,6 +200,49 @@ fn run(cli: Cli) -> u8 {
             0
         }
     }
+}
+
+/// `tenet fmt`: (0 or 1, diagnostics, the sources they point into).
+fn fmt(paths: &[PathBuf], check: bool) -> (u8, Vec<Diagnostic>, Sources) {
+    let (files, mut diagnostics) = tenet::load::rule_files(paths);
+    let mut sources = Sources::default();
+    let mut failed = !diagnostics.is_empty();
+    for file in files {
+        let text = match std::fs::read(&file).map(String::from_utf8) {
+            Ok(Ok(text)) => text,
+            _ => {
+                diagnostics.push(Diagnostic::error(
+                    "tenet::fmt::io",
+                    format!("cannot read `{}` as UTF-8 text", file.display()),
+                ));
+                failed = true;
+                continue;
+            }
+        };
+        let id = sources.add(file.display().to_string(), text.as_str());
+        match tenet::format::format(id, &text) {
+            Err(mut problems) => {
+                diagnostics.append(&mut problems);
+                failed = true;
+            }
+            Ok(formatted) if formatted == text => {}
+            Ok(_) if check => {
+                println!("would reformat {}", file.display());
+                failed = true;
+            }
+            Ok(formatted) => match std::fs::write(&file, formatted) {
+                Ok(()) => println!("formatted {}", file.display()),
+                Err(error) => {
+                    diagnostics.push(Diagnostic::error(
+                        "tenet::fmt::io",
+                        format!("cannot write `{}`: {error}", file.display()),
+                    ));
+                    failed = true;
+                }
+            },
+        }
+    }
+    (u8::from(failed), diagnostics, sources)
 }
 
 fn test(

@@ -59,6 +59,25 @@ fn check() {
     });
 }
 
+/// `tenet fmt` on every rule file among the cases: the canonical text, or why
+/// the file is left untouched.
+#[test]
+fn fmt() {
+    insta::glob!("cases/**/*.tenet", |path| {
+        let text = read(path);
+        let mut sources = Sources::default();
+        let file: FileId = sources.add(relative(path), text.as_str());
+        let output = match tenet::format::format(file, &text) {
+            Ok(formatted) => format!("---- formatted ----\n{formatted}"),
+            Err(diagnostics) => {
+                let rendered = render(&diagnostics, &sources, ErrorFormat::Plain, false);
+                format!("---- left untouched ----\n{rendered}")
+            }
+        };
+        insta::assert_snapshot!(format!("{text}\n{output}"));
+    });
+}
+
 /// Eval cases are facts evaluated with the rules in `tests/cases/eval/rules`.
 #[test]
 fn eval() {

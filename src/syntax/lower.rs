@@ -28,9 +28,11 @@ impl Lower {
         Lower { file, base, diagnostics: Vec::new(), depth: 0 }
     }
 
+    /// The span of a pair up to its last token: pest counts the white space and
+    /// comments skipped after a repetition as part of the pair; a span does not.
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let range = pair.as_span();
-        Span::new(self.file, self.base + range.start(), self.base + range.end())
+        Span::new(self.file, self.base + range.start(), self.base + tight_end(pair).max(range.start()))
     }
 
     fn name(&self, pair: &Pair<'_, Rule>) -> Name {
@@ -514,6 +516,41 @@ fn unescape(body: &str) -> String {
         }
     }
     out
+}
+
+/// Where the last token inside a pair ends: its text without the trailing
+/// white space and `//` comments pest skipped after it.
+fn tight_end(pair: &Pair<'_, Rule>) -> usize {
+    let text = pair.as_str();
+    let mut end = text.len();
+    loop {
+        let trimmed = text.get(..end).unwrap_or("").trim_end();
+        end = trimmed.len();
+        let line_start = trimmed.rfind('\n').map_or(0, |index| index + 1);
+        match comment_start(trimmed.get(line_start..).unwrap_or("")) {
+            Some(offset) => end = line_start + offset,
+            None => break,
+        }
+    }
+    pair.as_span().start() + end
+}
+
+/// Where a `//` comment starts in one line, outside string literals.
+fn comment_start(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let (mut in_string, mut escaped) = (false, false);
+    for (index, byte) in bytes.iter().enumerate() {
+        match byte {
+            b'\\' if in_string && !escaped => escaped = true,
+            b'"' if !escaped => in_string = !in_string,
+            b'/' if !in_string && bytes.get(index + 1) == Some(&b'/') => return Some(index),
+            _ => escaped = false,
+        }
+        if *byte != b'\\' {
+            escaped = false;
+        }
+    }
+    None
 }
 
 /// Rust has no type alias for the AST rule beside pest's `Rule`.
