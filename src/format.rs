@@ -324,7 +324,8 @@ fn conclusion_start(conclusion: &Conclusion) -> usize {
     span.start as usize
 }
 
-fn conclusion_text(conclusion: &Conclusion) -> String {
+/// A conclusion in canonical form: `set decision to disclose`.
+pub fn conclusion_text(conclusion: &Conclusion) -> String {
     match conclusion {
         Conclusion::Set { outcome, key, value } => {
             let target = key.as_ref().map_or(outcome.text.clone(), |key| format!("{}.{}", outcome.text, key.text));
@@ -339,7 +340,7 @@ fn conclusion_text(conclusion: &Conclusion) -> String {
     }
 }
 
-fn type_text(ty: &TypeExpr) -> String {
+pub(crate) fn type_text(ty: &TypeExpr) -> String {
     if ty.list { format!("list of {}", ty.name.text) } else { ty.name.text.clone() }
 }
 
@@ -364,7 +365,7 @@ fn days_text(days: i64) -> String {
     if days == 1 || days == -1 { format!("{days} day") } else { format!("{days} days") }
 }
 
-fn literal_text(literal: &Literal) -> String {
+pub(crate) fn literal_text(literal: &Literal) -> String {
     match &literal.kind {
         LiteralKind::Bool(b) => b.to_string(),
         LiteralKind::Number(n) => number_text(*n),
@@ -377,6 +378,11 @@ fn literal_text(literal: &Literal) -> String {
             format!("[{}]", items.join(", "))
         }
     }
+}
+
+/// An expression in canonical form, as `tenet fmt` prints it.
+pub fn expression(expr: &Expr) -> String {
+    expr_text(expr, 0)
 }
 
 // Binding strength, loosest first, as in the grammar.
@@ -407,7 +413,7 @@ fn level(expr: &Expr) -> u8 {
 
 /// The text of an expression that must bind at least as tightly as `min`:
 /// parentheses exactly where the grammar needs them.
-fn expr_text(expr: &Expr, min: u8) -> String {
+pub(crate) fn expr_text(expr: &Expr, min: u8) -> String {
     let text = match &expr.kind {
         // `and` inside `or` keeps its parentheses: clearer for a reader, same meaning.
         ExprKind::Or(parts) => join(parts, " or ", NOT),

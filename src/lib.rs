@@ -8,12 +8,14 @@
 //! - [`render`]: outcomes as JSON and as text a lawyer reads.
 //!
 //! Around it: [`load`] reads rule files, [`format`] prints them in canonical layout,
-//! [`cases`] runs case files (`tenet test`).
+//! [`cases`] runs case files (`tenet test`), [`diff`] compares two versions of a rule
+//! set by meaning and by impact (`tenet diff`).
 
 pub mod ast;
 pub mod cases;
 pub mod check;
 pub mod diag;
+pub mod diff;
 pub mod eval;
 pub mod facts;
 pub mod format;

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::ast;
 use crate::check::{self, Program};
 use crate::diag::Diagnostic;
 use crate::source::{Sources, line_column};
@@ -11,6 +12,8 @@ use crate::syntax;
 pub struct Loaded {
     pub sources: Sources,
     pub program: Program,
+    /// The syntax tree of each file, in the order of `sources`.
+    pub trees: Vec<ast::File>,
     /// Every problem, errors and warnings, sorted by place.
     pub diagnostics: Vec<Diagnostic>,
     pub files: usize,
@@ -56,7 +59,7 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
     };
     diagnostics.sort_by_key(|diagnostic| diagnostic.primary.as_ref().map(|(span, _)| (span.file, span.start)));
     let count = files.len();
-    Loaded { sources, program, diagnostics, files: count }
+    Loaded { sources, program, trees, diagnostics, files: count }
 }
 
 /// The `*.tenet` files named or found below the paths, sorted, and problems reading them.

@@ -73,6 +73,25 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Compare two versions of a rule set: rules added, removed and changed (by
+    /// meaning, not by line), and every case whose outcome changes.
+    ///
+    /// `tenet diff OLD NEW` compares two rule directories; `tenet diff --git REV [PATH]`
+    /// compares PATH (default `rules`) at the git revision REV with the working tree,
+    /// using the `git` program. Cases are the `*.json` files found at the same place
+    /// under both versions; each runs with the new version's facts against both.
+    ///
+    /// Exit status: 0 when compared, 1 when the new rules do not check, 2 usage error.
+    Diff {
+        /// OLD and NEW rule directories; with --git, at most one PATH
+        paths: Vec<PathBuf>,
+        /// Compare with the rules at this git revision (e.g. `main`, `HEAD~1`)
+        #[arg(long, value_name = "REV")]
+        git: Option<String>,
+        /// Output format: text for a terminal, markdown for a pull-request comment, or json
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+    },
     /// Run case files against the rules of the nearest rule directory.
     ///
     /// Each `*.json` case under PATH holds `id`, `title`, `facts`, `expected` and `why`.
@@ -99,6 +118,13 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum DiffFormat {
+    Text,
+    Markdown,
+    Json,
 }
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
@@ -145,6 +171,43 @@ fn run(cli: Cli) -> u8 {
             }
             println!("{}", summary(&loaded));
             0
+        }
+        Command::Diff { paths, git, format } => {
+            let (old, new, label, cleanup) = match (git, paths.as_slice()) {
+                (Some(rev), [] | [_]) => {
+                    let path = paths.first().cloned().unwrap_or_else(|| PathBuf::from("rules"));
+                    match git_tree(&rev, &path) {
+                        Ok((root, old)) => {
+                            (old, path.clone(), Some(format!("{} at {rev}", path.display())), Some(root))
+                        }
+                        Err(message) => {
+                            report(&[Diagnostic::error("tenet::diff::git", message)], &Sources::default());
+                            return 1;
+                        }
+                    }
+                }
+                (None, [old, new]) => (old.clone(), new.clone(), None, None),
+                _ => {
+                    eprintln!(
+                        "error: give OLD and NEW rule directories, or --git REV [PATH]\n\nFor more information, try '--help'."
+                    );
+                    return 2;
+                }
+            };
+            let mut diff = tenet::diff::diff(&old, &new);
+            if let Some(label) = label {
+                diff.old = label;
+            }
+            if let Some(root) = cleanup {
+                let _ = std::fs::remove_dir_all(root);
+            }
+            let text = match format {
+                DiffFormat::Text => diff.text(),
+                DiffFormat::Markdown => diff.markdown(),
+                DiffFormat::Json => serde_json::to_string_pretty(&diff).unwrap_or_default() + "\n",
+            };
+            let _ = std::io::stdout().write_all(text.as_bytes());
+            u8::from(diff.has_problems())
         }
         Command::Fmt { check, paths } => {
             let (code, diagnostics, sources) = fmt(&paths, check);
@@ -200,6 +263,43 @@ fn run(cli: Cli) -> u8 {
             0
         }
     }
+}
+
+/// The files under `path` at git revision `rev`, written to a scratch directory:
+/// (the scratch root, the path of the copy). Uses `git ls-tree` and `git show`.
+fn git_tree(rev: &str, path: &std::path::Path) -> Result<(PathBuf, PathBuf), String> {
+    let git = |args: &[&str]| -> Result<Vec<u8>, String> {
+        let output = std::process::Command::new("git")
+            .args(args)
+            .output()
+            .map_err(|error| format!("cannot run `git`: {error}"))?;
+        if output.status.success() {
+            Ok(output.stdout)
+        } else {
+            Err(format!("`git {}` failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim()))
+        }
+    };
+    let prefix = String::from_utf8_lossy(&git(&["rev-parse", "--show-prefix"])?).trim().to_string();
+    let relative = path.to_string_lossy().trim_start_matches("./").trim_end_matches('/').to_string();
+    let full = format!("{prefix}{relative}");
+    let listing = git(&["ls-tree", "-r", "--name-only", "--full-tree", rev, "--", &full])?;
+    let files: Vec<String> = String::from_utf8_lossy(&listing).lines().map(str::to_string).collect();
+    if files.is_empty() {
+        return Err(format!("there is nothing at `{relative}` in revision `{rev}`"));
+    }
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_nanos());
+    let root = std::env::temp_dir().join(format!("tenet-diff-{}-{nanos}", std::process::id()));
+    for file in &files {
+        let bytes = git(&["show", &format!("{rev}:{file}")])?;
+        let inside = file.strip_prefix(&prefix).unwrap_or(file);
+        let target = root.join(inside);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|error| format!("cannot write {}: {error}", parent.display()))?;
+        }
+        std::fs::write(&target, bytes).map_err(|error| format!("cannot write {}: {error}", target.display()))?;
+    }
+    Ok((root.clone(), root.join(relative)))
 }
 
 /// `tenet fmt`: (0 or 1, diagnostics, the sources they point into).
