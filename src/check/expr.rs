@@ -52,6 +52,20 @@ pub enum Expr {
     },
     /// The first known value.
     Otherwise(Vec<Expr>),
+    /// A defined term, by index in `Program::terms`; evaluated once per request.
+    Term(usize),
+    /// Membership in a constant list of enumeration values, by value index.
+    InEnums {
+        left: Box<Expr>,
+        members: Box<[bool]>,
+        negated: bool,
+    },
+    /// Membership in a constant list of texts, sorted for binary search.
+    InTexts {
+        left: Box<Expr>,
+        texts: Box<[Arc<str>]>,
+        negated: bool,
+    },
     Quantified {
         all: bool,
         list: Box<Expr>,
@@ -242,7 +256,7 @@ impl Checker<'_> {
             );
             return None;
         }
-        Some((Expr::In { left: Box::new(left_checked), right: Box::new(right_checked), negated }, Type::Bool))
+        Some((membership_expr(left_checked, right_checked, negated), Type::Bool))
     }
 
     fn not_a_list<T>(&mut self, at: &ast::Expr, ty: Type) -> Option<T> {
@@ -541,7 +555,14 @@ impl Checker<'_> {
         let checked = self.expr(body, None, scope);
         self.expanding.pop();
         scope.vars = vars;
-        checked
+        let (expr, ty) = checked?;
+        // The body is checked at every use, so that what it reads counts for the rule
+        // using it; it is compiled once.
+        let (index, _) = *self.names.term_ids.entry(name.text.clone()).or_insert_with(|| {
+            self.program.terms.push(expr);
+            (self.program.terms.len() - 1, ty)
+        });
+        Some((Expr::Term(index), ty))
     }
 
     fn outcome_read(
@@ -622,4 +643,30 @@ impl Checker<'_> {
             .suggest(&name.text, names);
         self.report(diagnostic);
     }
+}
+
+/// `left in right`, with a table instead of a scan when `right` is a constant list.
+fn membership_expr(left: Expr, right: Expr, negated: bool) -> Expr {
+    if let Expr::Const(Value::List(items)) = &right {
+        let enums: Option<Vec<u32>> =
+            items.iter().map(|item| if let Value::Enum(_, index) = item { Some(*index) } else { None }).collect();
+        if let Some(indices) = enums.filter(|indices| !indices.is_empty()) {
+            let size = indices.iter().max().map_or(0, |max| *max as usize + 1);
+            let mut members = vec![false; size];
+            for index in indices {
+                if let Some(slot) = members.get_mut(index as usize) {
+                    *slot = true;
+                }
+            }
+            return Expr::InEnums { left: Box::new(left), members: members.into(), negated };
+        }
+        let texts: Option<Vec<Arc<str>>> =
+            items.iter().map(|item| if let Value::Text(text) = item { Some(text.clone()) } else { None }).collect();
+        if let Some(mut texts) = texts.filter(|texts| !texts.is_empty()) {
+            texts.sort();
+            texts.dedup();
+            return Expr::InTexts { left: Box::new(left), texts: texts.into(), negated };
+        }
+    }
+    Expr::In { left: Box::new(left), right: Box::new(right), negated }
 }

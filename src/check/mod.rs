@@ -41,6 +41,8 @@ pub struct Program {
     pub as_of: FactId,
     /// The outcome that `require` and `forbid` speak of, if declared.
     pub duties: Option<OutcomeId>,
+    /// The bodies of the defined terms rules use, by [`Expr::Term`] index.
+    pub terms: Vec<Expr>,
 }
 
 #[derive(Clone, Debug)]
@@ -101,6 +103,8 @@ pub struct RuleDef {
     pub until: Option<Date>,
     pub confidence: Level,
     pub overrides: Vec<usize>,
+    /// The rules that override this one (the reverse of `overrides`).
+    pub overridden_by: Vec<usize>,
     /// The conjuncts of `when`: all must hold.
     pub when: Vec<Condition>,
     pub then: Vec<Effect>,
@@ -186,6 +190,8 @@ struct Names {
     sets: HashMap<String, (Value, Scalar, Span)>,
     outcomes: HashMap<String, OutcomeId>,
     terms: HashMap<String, ast::Expr>,
+    /// Terms already compiled: their index in `Program::terms` and type.
+    term_ids: HashMap<String, (usize, Type)>,
 }
 
 struct Checker<'a> {

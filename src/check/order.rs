@@ -93,6 +93,11 @@ impl Checker<'_> {
                     }
                 }
             }
+            for &target in &resolved {
+                if let Some(overridden) = self.program.rules.get_mut(target) {
+                    overridden.overridden_by.push(index);
+                }
+            }
             if let Some(rule) = self.program.rules.get_mut(index) {
                 rule.overrides = resolved;
             }

@@ -170,6 +170,7 @@ impl Checker<'_> {
             until,
             confidence: rule.confidence.first().map_or(Level::High, |(level, _)| *level),
             overrides: Vec::new(),
+            overridden_by: Vec::new(),
             when,
             then,
             reads,

@@ -51,6 +51,24 @@ impl State<'_> {
             Expr::Present { fact, present } => Some(Value::Bool(self.facts.get(*fact).is_some() == *present)),
             Expr::Arith { left, kind, right } => arith(self.value(left, env)?, *kind, self.value(right, env)?),
             Expr::Otherwise(parts) => parts.iter().find_map(|part| self.value(part, env)),
+            Expr::Term(index) => {
+                let cell = self.terms.get(*index)?;
+                if let Some(known) = cell.get() {
+                    return known.clone();
+                }
+                let value = self.program.terms.get(*index).and_then(|body| self.value(body, env));
+                let _ = cell.set(value.clone());
+                value
+            }
+            Expr::InEnums { left, members, negated } => {
+                let Value::Enum(_, index) = self.value(left, env)? else { return None };
+                Some(Value::Bool(members.get(index as usize).copied().unwrap_or(false) != *negated))
+            }
+            Expr::InTexts { left, texts, negated } => {
+                let Value::Text(text) = self.value(left, env)? else { return None };
+                let found = texts.binary_search_by(|probe| probe.as_ref().cmp(text.as_ref())).is_ok();
+                Some(Value::Bool(found != *negated))
+            }
             Expr::Quantified { all, list, body } => {
                 let Value::List(items) = self.value(list, env)? else {
                     return None;

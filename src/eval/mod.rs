@@ -95,6 +95,8 @@ struct State<'a> {
     duties: Vec<Vec<(usize, bool)>>,
     status: Vec<Status>,
     skipped: Vec<(usize, usize)>,
+    /// Each term's value, computed at its first use: by then everything it reads is final.
+    terms: Vec<std::cell::OnceCell<Option<Value>>>,
 }
 
 /// The resolved state of one act.
@@ -119,6 +121,7 @@ pub fn evaluate(program: &Program, facts: &Facts) -> Outcome {
         duties: vec![Vec::new(); acts],
         status: vec![Status::NotInForce; program.rules.len()],
         skipped: Vec::new(),
+        terms: (0..program.terms.len()).map(|_| std::cell::OnceCell::new()).collect(),
     };
     let mut env = Vec::new();
     // Whether each block's `applies when` holds, and whether it is also in force.
@@ -165,11 +168,9 @@ impl State<'_> {
                 Some(status) => status,
                 None => {
                     // Overriding rules come first in the order, so their status is final.
-                    let by = self.program.rules.iter().enumerate().find(|(other, def)| {
-                        def.overrides.contains(&index) && self.status.get(*other) == Some(&Status::Fired)
-                    });
+                    let by = rule.overridden_by.iter().find(|other| self.status.get(**other) == Some(&Status::Fired));
                     match by {
-                        Some((by, _)) => Status::Overridden { by },
+                        Some(by) => Status::Overridden { by: *by },
                         None => Status::Fired,
                     }
                 }
@@ -249,13 +250,18 @@ impl State<'_> {
         }
     }
 
+    /// The value the strongest candidates agree on, without allocating: for reads.
+    fn agreed<'v, T: PartialEq>(&self, candidates: &'v [(usize, T)]) -> Option<&'v T> {
+        let top = candidates.iter().map(|(rule, _)| self.strength(*rule)).max()?;
+        let mut strongest = candidates.iter().filter(|(rule, _)| self.strength(*rule) == top).map(|(_, value)| value);
+        let first = strongest.next()?;
+        strongest.all(|value| value == first).then_some(first)
+    }
+
     fn read_outcome(&self, id: OutcomeId) -> Option<Value> {
         let def = self.program.outcome(id)?;
         match def.kind {
-            OutcomeKind::One(_) => match self.resolve(self.ones.get(id.0 as usize)?) {
-                Resolution::Value(value, _) => Some(value.clone()),
-                _ => None,
-            },
+            OutcomeKind::One(_) => self.agreed(self.ones.get(id.0 as usize)?).cloned(),
             OutcomeKind::Set(enum_id) => {
                 let members = self.sets.get(id.0 as usize)?;
                 Some(Value::List(members.iter().map(|member| Value::Enum(enum_id, *member)).collect()))
@@ -265,10 +271,7 @@ impl State<'_> {
     }
 
     fn read_key(&self, id: OutcomeId, key: &str) -> Option<Value> {
-        match self.resolve(self.maps.get(id.0 as usize)?.get(key)?) {
-            Resolution::Value(value, _) => Some(value.clone()),
-            _ => None,
-        }
+        self.agreed(self.maps.get(id.0 as usize)?.get(key)?).cloned()
     }
 
     fn duty(&self, act: u32) -> Duty {
