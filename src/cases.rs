@@ -1,7 +1,7 @@
 //! Case files: a request's facts with the outcome a reviewer expects, run
 //! against the rules of the nearest rule directory (`tenet test`).
 //!
-//! A case file is JSON with `id`, `title`, `facts`, `expected` and `why`.
+//! A case file is JSON or YAML with `id`, `title`, `facts`, `expected` and `why`.
 //! Every field of `expected` is compared: `actions` as a set, `rules` as rules
 //! that must have fired (others may fire too), any other declared outcome exactly.
 
@@ -71,7 +71,7 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
     for child in children {
         if child.is_dir() {
             walk(&child, found);
-        } else if child.extension().is_some_and(|extension| extension == "json") {
+        } else if child.extension().is_some_and(|extension| extension == "json") || crate::facts::is_yaml(&child) {
             found.push(child);
         }
     }
@@ -184,10 +184,10 @@ impl Runner {
 
 fn read_case(path: &Path) -> Result<Map<String, Json>, String> {
     let bytes = std::fs::read(path).map_err(|error| format!("cannot read the case: {error}"))?;
-    match serde_json::from_slice::<Json>(&bytes) {
+    match crate::facts::read_document(&bytes, crate::facts::is_yaml(path)) {
         Ok(Json::Object(case)) => Ok(case),
-        Ok(_) => Err(String::from("a case file is a JSON object with `id`, `title`, `facts`, `expected` and `why`")),
-        Err(error) => Err(format!("not valid JSON: {error}")),
+        Ok(_) => Err(String::from("a case file is an object with `id`, `title`, `facts`, `expected` and `why`")),
+        Err(problem) => Err(problem.message),
     }
 }
 

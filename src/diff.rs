@@ -314,7 +314,9 @@ fn impact(old_dir: &Path, old: &Loaded, new_dir: &Path, new: &Loaded) -> Impact 
     let mut changed = Vec::new();
     for path in &both {
         let file = new_dir.join(path);
-        let Some(case) = std::fs::read(&file).ok().and_then(|bytes| serde_json::from_slice::<Json>(&bytes).ok()) else {
+        let Some(case) =
+            std::fs::read(&file).ok().and_then(|bytes| facts::read_document(&bytes, facts::is_yaml(&file)).ok())
+        else {
             continue;
         };
         let facts = case.get("facts").cloned().unwrap_or(Json::Null);

@@ -68,30 +68,61 @@ fn insert(level: &mut BTreeMap<String, Node>, path: &str, id: FactId) {
     }
 }
 
-/// Parses and checks facts given as JSON text. `as_of`, when given, replaces
-/// the facts' own date of evaluation.
+/// Whether a file holds YAML rather than JSON, by its extension.
+pub fn is_yaml(path: &std::path::Path) -> bool {
+    path.extension().is_some_and(|extension| extension == "yaml" || extension == "yml")
+}
+
+/// Reads a JSON or YAML document into JSON values, or says where it is malformed.
+pub fn read_document(text: &[u8], yaml: bool) -> Result<Json, Diagnostic> {
+    if yaml {
+        return yaml_serde::from_slice::<Json>(text).map_err(|error| {
+            let place = error
+                .location()
+                .map(|at| format!(", at line {} column {}", at.line(), at.column()))
+                .unwrap_or_default();
+            let detail = error.to_string();
+            let detail = detail.split(" at line ").next().unwrap_or(&detail).to_string();
+            Diagnostic::error("tenet::facts::syntax", format!("the document is not valid YAML: {detail}{place}"))
+                .help("facts are one mapping whose fields follow the vocabulary")
+        });
+    }
+    serde_json::from_slice(text).map_err(|error| {
+        let what = match error.classify() {
+            serde_json::error::Category::Eof => "the document ends too early",
+            _ => "the document is not valid JSON",
+        };
+        let detail = error.to_string();
+        let detail = detail.split(" at line ").next().unwrap_or(&detail).to_string();
+        Diagnostic::error(
+            "tenet::facts::syntax",
+            format!("{what}: {detail}, at line {} column {}", error.line(), error.column()),
+        )
+        .help("facts are one JSON object whose fields follow the vocabulary")
+    })
+}
+
+/// Parses and checks facts given as JSON (or, with `yaml`, YAML) text. `as_of`,
+/// when given, replaces the facts' own date of evaluation.
+pub fn from_text(
+    program: &Program,
+    schema: &Schema,
+    text: &[u8],
+    yaml: bool,
+    as_of: Option<Date>,
+) -> Result<Facts, Vec<Diagnostic>> {
+    let json = read_document(text, yaml).map_err(|diagnostic| vec![diagnostic])?;
+    from_value(program, schema, &json, as_of)
+}
+
+/// Parses and checks facts given as JSON text.
 pub fn from_json(
     program: &Program,
     schema: &Schema,
     text: &[u8],
     as_of: Option<Date>,
 ) -> Result<Facts, Vec<Diagnostic>> {
-    let json: Json = serde_json::from_slice(text).map_err(|error| {
-        let what = match error.classify() {
-            serde_json::error::Category::Eof => "the facts end too early",
-            _ => "the facts are not valid JSON",
-        };
-        let detail = error.to_string();
-        let detail = detail.split(" at line ").next().unwrap_or(&detail).to_string();
-        vec![
-            Diagnostic::error(
-                "tenet::facts::syntax",
-                format!("{what}: {detail}, at line {} column {}", error.line(), error.column()),
-            )
-            .help("facts are one JSON object whose fields follow the vocabulary"),
-        ]
-    })?;
-    from_value(program, schema, &json, as_of)
+    from_text(program, schema, text, false, as_of)
 }
 
 /// Checks facts already parsed as JSON.

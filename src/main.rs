@@ -48,7 +48,7 @@ enum Command {
     Eval {
         /// A rule file, or a directory of `*.tenet` files
         rules: PathBuf,
-        /// The request's facts, as JSON
+        /// The request's facts, as JSON (or YAML, for `.yaml` and `.yml` files)
         #[arg(long)]
         facts: PathBuf,
         /// Evaluate as of this date (YYYY-MM-DD) instead of the facts' `as_of`
@@ -94,14 +94,14 @@ enum Command {
     },
     /// Run case files against the rules of the nearest rule directory.
     ///
-    /// Each `*.json` case under PATH holds `id`, `title`, `facts`, `expected` and `why`.
+    /// Each `*.json`, `*.yaml` or `*.yml` case under PATH holds `id`, `title`, `facts`, `expected` and `why`.
     /// It runs against the `*.tenet` files of the nearest directory at or above it that
     /// has any. Every field of `expected` is compared: `actions` as a set, `rules` as
     /// rules that must have fired, other outcomes exactly.
     ///
     /// Exit status: 0 when every case passes, 1 otherwise.
     Test {
-        /// Case files, or directories searched for `*.json` case files
+        /// Case files, or directories searched for `*.json`, `*.yaml` and `*.yml` case files
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// Also compare each case's explanation with its snapshot `<case>.explanation.txt`
@@ -239,7 +239,7 @@ fn run(cli: Cli) -> u8 {
                 }
             };
             let schema = Schema::new(program);
-            let facts = match facts::from_json(program, &schema, &bytes, as_of) {
+            let facts = match facts::from_text(program, &schema, &bytes, facts::is_yaml(&facts_path), as_of) {
                 Ok(facts) => facts,
                 Err(mut diagnostics) => {
                     let file = facts_path.display().to_string();

@@ -78,16 +78,16 @@ fn fmt() {
     });
 }
 
-/// Eval cases are facts evaluated with the rules in `tests/cases/eval/rules`.
+/// Eval cases are facts (JSON or YAML) evaluated with the rules in `tests/cases/eval/rules`.
 #[test]
 fn eval() {
     let loaded = load(&[PathBuf::from("tests/cases/eval/rules")]);
     let rendered = render(&loaded.diagnostics, &loaded.sources, ErrorFormat::Plain, false);
     assert!(loaded.diagnostics.is_empty(), "the eval rules must check cleanly:\n{rendered}");
     let schema = Schema::new(&loaded.program);
-    insta::glob!("cases/eval/**/*.json", |path| {
+    insta::glob!("cases/eval/**/*.{json,yaml}", |path| {
         let text = read(path);
-        let output = match facts::from_json(&loaded.program, &schema, text.as_bytes(), None) {
+        let output = match facts::from_text(&loaded.program, &schema, text.as_bytes(), facts::is_yaml(path), None) {
             Ok(facts) => {
                 assert_folder(path, 0, "");
                 let outcome = tenet::eval::evaluate(&loaded.program, &facts);

@@ -130,6 +130,20 @@ fn bad_facts_files() {
         ("not_json", b"as_of: 2025-01-01".to_vec()),
         ("huge_number", b"{\"as_of\": \"2025-01-01\", \"kind\": \"government_demand\", \"request\": {\"offence\": {\"max_penalty_years\": 1e999}}}".to_vec()),
     ];
+    let yaml_inputs: Vec<(&str, Vec<u8>)> = vec![
+        ("nested_yaml", format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes()),
+        ("nested_yaml_blocks", (0..20_000).map(|depth| format!("{}- \n", "  ".repeat(depth))).collect::<String>().into_bytes()),
+        ("yaml_alias_bomb", b"a: &a [x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n".to_vec()),
+        ("not_yaml", b"kind: [unclosed\n".to_vec()),
+    ];
+    for (name, bytes) in yaml_inputs {
+        let file = dir.join(format!("{name}.yaml"));
+        write(&file, &bytes);
+        let output = tenet(&["eval", "rules", "--error-format", "json", "--facts", &file.display().to_string()]);
+        assert_handled(&output, name, |diagnostic| {
+            diagnostic["message"].as_str().is_some_and(|message| message.contains(".yaml: "))
+        });
+    }
     for (name, bytes) in inputs {
         let file = dir.join(format!("{name}.json"));
         write(&file, &bytes);

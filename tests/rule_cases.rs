@@ -9,7 +9,7 @@ use tenet::cases::{Runner, Verdict};
 #[test]
 fn flagship_cases() {
     let mut runner = Runner::default();
-    insta::glob!("../rules/cases", "**/*.json", |path| {
+    insta::glob!("../rules/cases", "**/*.{json,yaml}", |path| {
         let result = runner.run(path);
         let relative = path.strip_prefix(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap_or(path);
         match &result.verdict {
