@@ -74,7 +74,7 @@ pub fn is_yaml(path: &std::path::Path) -> bool {
 }
 
 /// Reads a JSON or YAML document into JSON values, or says where it is malformed.
-pub fn read_document(text: &[u8], yaml: bool) -> Result<Json, Diagnostic> {
+pub fn read_document(text: &[u8], yaml: bool) -> Result<Json, Box<Diagnostic>> {
     if yaml {
         return yaml_serde::from_slice::<Json>(text).map_err(|error| {
             let place = error
@@ -83,8 +83,10 @@ pub fn read_document(text: &[u8], yaml: bool) -> Result<Json, Diagnostic> {
                 .unwrap_or_default();
             let detail = error.to_string();
             let detail = detail.split(" at line ").next().unwrap_or(&detail).to_string();
-            Diagnostic::error("tenet::facts::syntax", format!("the document is not valid YAML: {detail}{place}"))
-                .help("facts are one mapping whose fields follow the vocabulary")
+            Box::new(
+                Diagnostic::error("tenet::facts::syntax", format!("the document is not valid YAML: {detail}{place}"))
+                    .help("facts are one mapping whose fields follow the vocabulary"),
+            )
         });
     }
     serde_json::from_slice(text).map_err(|error| {
@@ -94,11 +96,13 @@ pub fn read_document(text: &[u8], yaml: bool) -> Result<Json, Diagnostic> {
         };
         let detail = error.to_string();
         let detail = detail.split(" at line ").next().unwrap_or(&detail).to_string();
-        Diagnostic::error(
-            "tenet::facts::syntax",
-            format!("{what}: {detail}, at line {} column {}", error.line(), error.column()),
+        Box::new(
+            Diagnostic::error(
+                "tenet::facts::syntax",
+                format!("{what}: {detail}, at line {} column {}", error.line(), error.column()),
+            )
+            .help("facts are one JSON object whose fields follow the vocabulary"),
         )
-        .help("facts are one JSON object whose fields follow the vocabulary")
     })
 }
 
@@ -111,7 +115,7 @@ pub fn from_text(
     yaml: bool,
     as_of: Option<Date>,
 ) -> Result<Facts, Vec<Diagnostic>> {
-    let json = read_document(text, yaml).map_err(|diagnostic| vec![diagnostic])?;
+    let json = read_document(text, yaml).map_err(|diagnostic| vec![*diagnostic])?;
     from_value(program, schema, &json, as_of)
 }
 
