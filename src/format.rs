@@ -99,14 +99,20 @@ impl Printer<'_> {
 
     fn enum_decl(&mut self, decl: &EnumDecl) {
         let values: Vec<String> = decl.values.iter().map(|value| value.text.clone()).collect();
-        let head = format!("enum {} {{", decl.name.text);
-        let one_line = format!("{head} {} }}", values.join(", "));
+        self.bracketed(&format!("enum {} {{", decl.name.text), &values, " ", "}");
+    }
+
+    /// `head a, b, c close` on one line if it fits; else the values filled over
+    /// indented lines and `close` on its own line. `pad` goes inside the brackets
+    /// on one line: `{ a, b }` but `[a, b]`.
+    fn bracketed(&mut self, head: &str, values: &[String], pad: &str, close: &str) {
+        let one_line = format!("{head}{pad}{}{pad}{close}", values.join(", "));
         if one_line.len() <= WIDTH {
             let _ = writeln!(self.out, "{one_line}");
         } else {
             let _ = writeln!(self.out, "{head}");
-            self.fill(&values, INDENT);
-            self.out.push_str("}\n");
+            self.fill(values, INDENT);
+            let _ = writeln!(self.out, "{close}");
         }
     }
 
@@ -143,15 +149,7 @@ impl Printer<'_> {
     fn set_decl(&mut self, decl: &SetDecl) {
         let ty = decl.ty.as_ref().map(|ty| format!(" : {}", ty.text)).unwrap_or_default();
         let values: Vec<String> = decl.values.iter().map(literal_text).collect();
-        let head = format!("set {}{ty} = [", decl.name.text);
-        let one_line = format!("{head}{}]", values.join(", "));
-        if one_line.len() <= WIDTH {
-            let _ = writeln!(self.out, "{one_line}");
-        } else {
-            let _ = writeln!(self.out, "{head}");
-            self.fill(&values, INDENT);
-            self.out.push_str("]\n");
-        }
+        self.bracketed(&format!("set {}{ty} = [", decl.name.text), &values, "", "]");
     }
 
     fn term_decl(&mut self, decl: &TermDecl) {

@@ -5,7 +5,8 @@
 //! `ok` cases must produce no diagnostic; `err` cases at least one.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+mod common;
 
 use tenet::diag::{ErrorFormat, render};
 use tenet::facts::{self, Schema};
@@ -111,12 +112,7 @@ fn cli() {
     insta::glob!("cases/cli/**/*.args", |path| {
         let line = read(path);
         let args: Vec<&str> = line.split_whitespace().collect();
-        let output = Command::new(env!("CARGO_BIN_EXE_tenet"))
-            .args(&args)
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap_or_else(|error| panic!("cannot run tenet: {error}"));
+        let output = common::tenet(&args);
         let code = output.status.code().map_or(String::from("killed by a signal"), |code| code.to_string());
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);

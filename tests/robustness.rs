@@ -8,16 +8,10 @@
 #![allow(clippy::panic, reason = "a test fails by panicking")]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn tenet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tenet"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap_or_else(|error| panic!("cannot run tenet: {error}"))
-}
+mod common;
+use common::tenet;
 
 /// A scratch directory of this test's own.
 fn scratch(name: &str) -> PathBuf {

@@ -6,16 +6,9 @@
 #![allow(clippy::panic, reason = "a test fails by panicking")]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn tenet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tenet"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap_or_else(|error| panic!("cannot run tenet: {error}"))
-}
+mod common;
+use common::tenet;
 
 /// A fresh copy of `rules/` in a scratch directory of this test's own.
 fn copy_rules(name: &str) -> PathBuf {

@@ -385,6 +385,18 @@ impl Checker<'_> {
 
     /// `a otherwise b`: all alternatives have one type.
     fn otherwise(&mut self, parts: &[ast::Expr], expected: Option<Type>, scope: &mut Scope) -> Option<(Expr, Type)> {
+        let (checked, ty) = self.same_typed(parts, expected, scope)?;
+        Some((Expr::Otherwise(checked), ty?))
+    }
+
+    /// Checks expressions that must all have one type: the expected one, or else
+    /// the first one's. Every mismatch is reported; `None` if any part failed.
+    fn same_typed(
+        &mut self,
+        parts: &[ast::Expr],
+        expected: Option<Type>,
+        scope: &mut Scope,
+    ) -> Option<(Vec<Expr>, Option<Type>)> {
         let mut checked = Vec::with_capacity(parts.len());
         let mut ty = expected;
         let mut failed = false;
@@ -400,10 +412,7 @@ impl Checker<'_> {
                 None => failed = true,
             }
         }
-        if failed {
-            return None;
-        }
-        Some((Expr::Otherwise(checked), ty?))
+        (!failed).then_some((checked, ty))
     }
 
     fn quantified(
@@ -439,27 +448,11 @@ impl Checker<'_> {
         expected: Option<Type>,
         scope: &mut Scope,
     ) -> Option<(Expr, Type)> {
-        let mut element = match expected {
+        let expected_element = match expected {
             Some(Type::List(scalar)) => Some(scalar.ty()),
             _ => None,
         };
-        let mut checked = Vec::with_capacity(items.len());
-        let mut failed = false;
-        for item in items {
-            match self.expr(item, element, scope) {
-                Some((item_checked, ty)) => {
-                    match element {
-                        Some(want) if !self.same_type(item, ty, want) => failed = true,
-                        _ => element = Some(ty),
-                    }
-                    checked.push(item_checked);
-                }
-                None => failed = true,
-            }
-        }
-        if failed {
-            return None;
-        }
+        let (checked, element) = self.same_typed(items, expected_element, scope)?;
         let Some(scalar) = element.and_then(Type::scalar) else {
             self.report(
                 Diagnostic::error("tenet::check::list_type", "cannot tell what this list holds")
