@@ -206,8 +206,19 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
+    /// Records a problem once: a term is checked at every use, but its errors are
+    /// reported at the term.
     fn report(&mut self, diagnostic: Diagnostic) {
-        self.diagnostics.push(diagnostic);
+        let place =
+            |diagnostic: &Diagnostic| diagnostic.primary.as_ref().map(|(span, _)| (span.file, span.start, span.end));
+        let seen = self.diagnostics.iter().any(|earlier| {
+            earlier.code == diagnostic.code
+                && earlier.message == diagnostic.message
+                && place(earlier) == place(&diagnostic)
+        });
+        if !seen {
+            self.diagnostics.push(diagnostic);
+        }
     }
 
     /// Source text of a span with runs of white space folded to one space.
