@@ -158,6 +158,19 @@ pub fn from_value(
         }
     }
     reader.defaults();
+    // Rules are applied as of a date: there is no evaluation without one, even if a
+    // vocabulary declares `as_of` optional.
+    if reader.facts.get(program.as_of).is_none()
+        && !reader.given.get(program.as_of.0 as usize).copied().unwrap_or(false)
+    {
+        let declared_optional = program.fact(program.as_of).is_some_and(|def| def.optional);
+        if declared_optional {
+            reader.errors.push(
+                Diagnostic::error("tenet::facts::missing", "the date of evaluation `as_of` is missing")
+                    .help("give the date the rules are applied at, or pass `--as-of YYYY-MM-DD`"),
+            );
+        }
+    }
     if reader.errors.is_empty() { Ok(reader.facts) } else { Err(reader.errors) }
 }
 
