@@ -133,6 +133,8 @@ pub fn to_json(value: &Value, enums: &[crate::check::EnumDef]) -> serde_json::Va
     use serde_json::Value as J;
     match value {
         Value::Bool(b) => J::Bool(*b),
+        // Whole numbers as integers: `20`, not `20.0`.
+        Value::Number(n) if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 => J::from(*n as i64),
         Value::Number(n) => serde_json::Number::from_f64(*n).map_or(J::Null, J::Number),
         Value::Text(t) => J::String(t.to_string()),
         Value::Date(d) => J::String(d.to_string()),
