@@ -185,9 +185,11 @@ struct Reader<'a> {
 impl Reader<'_> {
     fn object(&mut self, level: &BTreeMap<String, Node>, fields: &serde_json::Map<String, Json>, prefix: &str) {
         for (key, value) in fields {
-            let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+            // Built only where needed: for nested objects and for messages.
+            let path = || if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
             match level.get(key) {
                 None => {
+                    let path = path();
                     let known = level.keys().map(String::as_str);
                     let mut error = Diagnostic::error(
                         "tenet::facts::unknown_field",
@@ -200,9 +202,10 @@ impl Reader<'_> {
                     self.errors.push(error);
                 }
                 Some(Node::Object(children)) => match value {
-                    Json::Object(inner) => self.object(children, inner, &path),
+                    Json::Object(inner) => self.object(children, inner, &path()),
                     Json::Null => {}
                     other => {
+                        let path = path();
                         self.errors.push(
                             Diagnostic::error(
                                 "tenet::facts::wrong_type",
@@ -213,7 +216,7 @@ impl Reader<'_> {
                         self.mark_given(children);
                     }
                 },
-                Some(Node::Leaf(id)) => self.leaf(*id, value, &path),
+                Some(Node::Leaf(id)) => self.leaf(*id, value),
             }
         }
     }
@@ -232,10 +235,12 @@ impl Reader<'_> {
         }
     }
 
-    fn leaf(&mut self, id: FactId, json: &Json, path: &str) {
+    fn leaf(&mut self, id: FactId, json: &Json) {
         let Some(def) = self.program.fact(id) else {
             return;
         };
+        // The fact's declared path is the field's path in the document.
+        let path = def.path.as_str();
         if let Some(given) = self.given.get_mut(id.0 as usize) {
             *given = true;
         }
@@ -248,14 +253,15 @@ impl Reader<'_> {
             }
             return;
         }
-        if let Some(value) = self.value(def.ty, json, path) {
+        if let Some(value) = self.value(def.ty, json, &path) {
             if let Some(slot) = self.facts.values.get_mut(id.0 as usize) {
                 *slot = Some(value);
             }
         }
     }
 
-    fn value(&mut self, ty: Type, json: &Json, path: &str) -> Option<Value> {
+    /// `path` is only formatted into messages, so list items cost no allocation.
+    fn value(&mut self, ty: Type, json: &Json, path: &dyn std::fmt::Display) -> Option<Value> {
         let value = match (ty, json) {
             (Type::Bool, Json::Bool(b)) => Value::Bool(*b),
             (Type::Number, Json::Number(n)) => Value::Number(n.as_f64()?),
@@ -297,7 +303,7 @@ impl Reader<'_> {
                 let mut values = Vec::with_capacity(items.len());
                 let mut ok = true;
                 for (index, item) in items.iter().enumerate() {
-                    match self.value(scalar.ty(), item, &format!("{path}[{index}]")) {
+                    match self.value(scalar.ty(), item, &ListItem(path, index)) {
                         Some(value) => values.push(value),
                         None => ok = false,
                     }
@@ -413,4 +419,13 @@ fn quoted(values: &[String]) -> String {
     let words: Vec<String> = values.iter().take(16).map(|value| format!("{value:?}")).collect();
     let more = if values.len() > 16 { ", ..." } else { "" };
     format!("{}{more}", words.join(", "))
+}
+
+/// `data.categories[2]`, written only when a message needs it.
+struct ListItem<'a>(&'a dyn std::fmt::Display, usize);
+
+impl std::fmt::Display for ListItem<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}[{}]", self.0, self.1)
+    }
 }
