@@ -98,6 +98,18 @@ fn bad_rule_files() {
         ("nested_quantifiers", quantifiers),
         ("ten_megabyte_string", long_line),
         ("ten_megabyte_word", long_word),
+        (
+            "long_sum",
+            format!("fact as_of : date\nterm t means as_of{} > as_of\n", " + 1 day".repeat(100_000)).into_bytes(),
+        ),
+        (
+            "term_chain",
+            (0..20_000)
+                .map(|i| format!("term t{i} means t{}\n", i + 1))
+                .chain([String::from("fact x : bool\nterm t20000 means x\nrule R-1 \"r\" { cite \"c\" when t0 }\n")])
+                .collect::<String>()
+                .into_bytes(),
+        ),
         ("only_braces", b"}}}{{{".to_vec()),
         ("empty", Vec::new()),
     ];

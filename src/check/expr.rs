@@ -7,6 +7,9 @@ use crate::ast::{self, ArithOp, CompareOp, DutyState, ExprKind, LiteralKind};
 use crate::diag::Diagnostic;
 use crate::value::{Scalar, Type, Value};
 
+/// How many terms may stand between a rule and the facts it reads.
+const MAX_TERM_DEPTH: usize = 64;
+
 /// A checked expression. Every name is resolved to an index.
 #[derive(Clone, Debug)]
 pub enum Expr {
@@ -539,6 +542,17 @@ impl Checker<'_> {
                 )
                 .at(name.span, format!("{} means itself", chain.join(" uses ")))
                 .help("a term must be defined by facts and other terms, without a cycle"),
+            );
+            return None;
+        }
+        if self.expanding.len() >= MAX_TERM_DEPTH {
+            self.report(
+                Diagnostic::error(
+                    "tenet::check::term_depth",
+                    format!("terms are defined through more than {MAX_TERM_DEPTH} other terms"),
+                )
+                .at(name.span, "defined too deep from here")
+                .help("define the term more directly, in fewer steps"),
             );
             return None;
         }

@@ -3,9 +3,9 @@
 //! either is an error, so evaluation always has an order and terminates.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 
-use super::Checker;
+use super::{Checker, OutcomeId};
 use crate::diag::Diagnostic;
 
 impl Checker<'_> {
@@ -29,14 +29,29 @@ impl Checker<'_> {
             );
             return;
         }
-        for (writer, writes) in self.deps.iter().enumerate() {
-            for (reader, reads) in self.deps.iter().enumerate() {
-                let outcome = writes.writes.iter().any(|id| reads.reads.contains(id));
-                let duty = writes.writes_acts.iter().any(|act| reads.reads_acts.contains(act));
-                if outcome || duty {
-                    push_unique(&mut edges[writer], reader);
+        // Every writer of an outcome or act comes before every reader of it.
+        let mut outcome_writers: HashMap<OutcomeId, Vec<usize>> = HashMap::new();
+        let mut act_writers: HashMap<u32, Vec<usize>> = HashMap::new();
+        for (writer, deps) in self.deps.iter().enumerate() {
+            for outcome in &deps.writes {
+                outcome_writers.entry(*outcome).or_default().push(writer);
+            }
+            for act in &deps.writes_acts {
+                act_writers.entry(*act).or_default().push(writer);
+            }
+        }
+        for (reader, deps) in self.deps.iter().enumerate() {
+            let outcomes = deps.reads.iter().filter_map(|outcome| outcome_writers.get(outcome));
+            let acts = deps.reads_acts.iter().filter_map(|act| act_writers.get(act));
+            for writer in outcomes.chain(acts).flatten() {
+                if let Some(successors) = edges.get_mut(*writer) {
+                    successors.push(reader);
                 }
             }
+        }
+        for successors in &mut edges {
+            successors.sort_unstable();
+            successors.dedup();
         }
         if let Some(cycle) = find_cycle(&edges) {
             self.cycle(
@@ -76,11 +91,12 @@ impl Checker<'_> {
 
     fn resolve_overrides(&mut self) {
         let ids: Vec<String> = self.program.rules.iter().map(|rule| rule.id.clone()).collect();
+        let index_of: HashMap<&str, usize> = ids.iter().enumerate().map(|(index, id)| (id.as_str(), index)).collect();
         for index in 0..self.program.rules.len() {
             let names = self.deps.get(index).map(|deps| deps.overrides.clone()).unwrap_or_default();
             let mut resolved = Vec::new();
             for name in names {
-                match ids.iter().position(|id| *id == name.text) {
+                match index_of.get(name.text.as_str()).copied() {
                     Some(target) => resolved.push(target),
                     None => {
                         let diagnostic = Diagnostic::error(

@@ -427,6 +427,18 @@ impl Lower {
 
     /// `a + b - c`, left-associative.
     fn sum(&mut self, parts: Vec<Pair<'_, Rule>>) -> Expr {
+        // `a + b + c` nests to the left: bound it like any other nesting.
+        if parts.len() > 2 * MAX_DEPTH {
+            if let Some(first) = parts.first() {
+                let span = self.span(first);
+                self.diagnostics.push(
+                    Diagnostic::error("tenet::parse::too_deep", "too many `+` and `-` in one expression")
+                        .at(span, format!("more than {MAX_DEPTH} terms from here"))
+                        .help("split the computation into defined terms"),
+                );
+            }
+            return self.missing_expr();
+        }
         let mut parts = parts.into_iter();
         let Some(first) = parts.next() else {
             return self.missing_expr();

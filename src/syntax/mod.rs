@@ -23,9 +23,11 @@ pub fn parse(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     for (start, end) in lexer::item_ranges(text, &tokens) {
         let chunk = text.get(start..end).unwrap_or("");
-        let chunk_tokens: Vec<_> =
-            tokens.iter().filter(|token| token.start >= start && token.end <= end).cloned().collect();
-        if let Some(offset) = lexer::too_deep(text, &chunk_tokens, MAX_NESTING) {
+        // Tokens are in order: the item's are a slice, found by binary search.
+        let first = tokens.partition_point(|token| token.start < start);
+        let last = tokens.partition_point(|token| token.end <= end);
+        let chunk_tokens = tokens.get(first..last.max(first)).unwrap_or(&[]);
+        if let Some(offset) = lexer::too_deep(text, chunk_tokens, MAX_NESTING) {
             diagnostics.push(
                 Diagnostic::error("tenet::parse::too_deep", "this item nests brackets or quantifiers too deeply")
                     .at(Span::new(file, offset, offset + 1), format!("more than {MAX_NESTING} levels deep here"))
