@@ -16,7 +16,7 @@ use crate::check::{EffectKind, Program};
 use crate::diag::{ErrorFormat, render};
 use crate::eval::{Status, evaluate};
 use crate::facts::{self, Schema};
-use crate::format::{conclusion_text, expression, literal_text, type_text};
+use crate::format::{conclusion_text, expression, literal_text, outcome_kind_text, type_text};
 use crate::load::{Loaded, load};
 use crate::render::Report;
 
@@ -254,9 +254,7 @@ fn declarations(trees: &[ast::File]) -> BTreeMap<(&'static str, String), String>
                 ("set", decl.name.text.clone(), format!("[{}]", values.join(", ")))
             }
             Item::Term(decl) => ("term", decl.name.text.clone(), expression(&decl.body)),
-            Item::Outcome(decl) => {
-                ("outcome", decl.name.text.clone(), format!("{:?}", decl.kind).replace("Name { text: ", ""))
-            }
+            Item::Outcome(decl) => ("outcome", decl.name.text.clone(), outcome_kind_text(&decl.kind)),
             Item::Block(block) => {
                 let applies = block.applies.iter().map(expression).collect::<Vec<_>>().join(" / ");
                 let mut text = format!("{:?} {:?}", block.strength, block.title.text);
@@ -468,14 +466,13 @@ impl Diff {
     fn headline(&self) -> String {
         let plural = |n: usize, word: &str| if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") };
         format!(
-            "{} added, {} removed, {} changed; {} of {} changed",
-            plural(self.added.len(), "rule"),
+            "rules: {} added, {} removed, {} changed; {} of {} changed",
+            self.added.len(),
             self.removed.len(),
             self.changed.len(),
-            plural(self.impact.changed.len(), "case"),
-            self.impact.cases,
+            self.impact.changed.len(),
+            plural(self.impact.cases, "case"),
         )
-        .replace(" of 1 changed", " of 1 case changed")
     }
 
     pub fn text(&self) -> String {

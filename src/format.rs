@@ -158,14 +158,7 @@ impl Printer<'_> {
     }
 
     fn outcome_decl(&mut self, decl: &OutcomeDecl) {
-        let kind = match &decl.kind {
-            OutcomeKind::One(name) => format!("one of {}", name.text),
-            OutcomeKind::Set(name) => format!("set of {}", name.text),
-            OutcomeKind::Map(name) => format!("map of {}", name.text),
-            OutcomeKind::Duties(name) => format!("duties of {}", name.text),
-            OutcomeKind::Confidence => String::from("confidence"),
-        };
-        let _ = writeln!(self.out, "outcome {} : {kind}", decl.name.text);
+        let _ = writeln!(self.out, "outcome {} : {}", decl.name.text, outcome_kind_text(&decl.kind));
     }
 
     fn block(&mut self, block: &Block) {
@@ -335,6 +328,17 @@ pub fn conclusion_text(conclusion: &Conclusion) -> String {
         }
         Conclusion::Require(act) => format!("require {}", act.text),
         Conclusion::Forbid(act) => format!("forbid {}", act.text),
+    }
+}
+
+/// `one of Decision`, `map of date`, `confidence`.
+pub(crate) fn outcome_kind_text(kind: &OutcomeKind) -> String {
+    match kind {
+        OutcomeKind::One(name) => format!("one of {}", name.text),
+        OutcomeKind::Set(name) => format!("set of {}", name.text),
+        OutcomeKind::Map(name) => format!("map of {}", name.text),
+        OutcomeKind::Duties(name) => format!("duties of {}", name.text),
+        OutcomeKind::Confidence => String::from("confidence"),
     }
 }
 

@@ -119,6 +119,24 @@ fn deleting_and_changing_rules_shows_in_diff() {
     cleanup(&rules);
 }
 
+#[test]
+fn a_layout_only_change_shows_nothing_in_diff() {
+    let rules = copy_rules("layout");
+    for path in walk(&rules).into_iter().filter(|path| path.extension().is_some_and(|extension| extension == "tenet")) {
+        let text = read(&path);
+        write(&path, &format!("// a new comment\n\n{}", text.replace("\n", "\n\n").replace("  ", "    ")));
+    }
+    let output = tenet(&["diff", "rules", &rules.display().to_string(), "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let diff: serde_json::Value =
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|error| panic!("not JSON: {error}"));
+    for key in ["added", "removed", "changed", "declarations"] {
+        assert_eq!(diff[key], serde_json::json!([]), "{key} must be empty for a layout-only change");
+    }
+    assert_eq!(diff["impact"]["changed"], serde_json::json!([]));
+    cleanup(&rules);
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().filter_map(Result::ok) {
