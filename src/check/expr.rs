@@ -121,6 +121,16 @@ impl Scope {
     }
 }
 
+/// A term checked in one kind of place: its compiled index, type and what it reads.
+#[derive(Clone, Debug)]
+pub(super) struct TermCheck {
+    index: usize,
+    ty: Type,
+    facts: Vec<FactId>,
+    outcomes: Vec<OutcomeId>,
+    acts: Vec<u32>,
+}
+
 /// What a bare word or dotted path names.
 enum Resolved {
     Typed(Expr, Type),
@@ -556,20 +566,42 @@ impl Checker<'_> {
             );
             return None;
         }
-        // Variables of the place of use are not visible inside the term.
-        let vars = std::mem::take(&mut scope.vars);
-        self.expanding.push(name.text.clone());
-        let checked = self.expr(body, None, scope);
-        self.expanding.pop();
-        scope.vars = vars;
-        let (expr, ty) = checked?;
-        // The body is checked at every use, so that what it reads counts for the rule
-        // using it; it is compiled once.
-        let (index, _) = *self.names.term_ids.entry(name.text.clone()).or_insert_with(|| {
-            self.program.terms.push(expr);
-            (self.program.terms.len() - 1, ty)
-        });
-        Some((Expr::Term(index), ty))
+        // A term is checked once per kind of place (rule or `applies when`), never
+        // once per use: a term used twice by a term used twice... would otherwise
+        // cost exponential time. What its body reads is remembered and counted for
+        // every rule that uses it.
+        let key = (name.text.clone(), scope.outcomes);
+        let checked = match self.names.term_checks.get(&key) {
+            Some(known) => known.clone(),
+            None => {
+                let mut inner = Scope { outcomes: scope.outcomes, ..Scope::default() };
+                self.expanding.push(name.text.clone());
+                let body = self.expr(body, None, &mut inner);
+                self.expanding.pop();
+                let checked = body.map(|(expr, ty)| {
+                    let (index, _) = *self.names.term_ids.entry(name.text.clone()).or_insert_with(|| {
+                        self.program.terms.push(expr);
+                        (self.program.terms.len() - 1, ty)
+                    });
+                    TermCheck { index, ty, facts: inner.facts, outcomes: inner.read_outcomes, acts: inner.read_acts }
+                });
+                self.names.term_checks.insert(key, checked.clone());
+                checked
+            }
+        };
+        let checked = checked?;
+        for fact in &checked.facts {
+            scope.note_fact(*fact);
+        }
+        for outcome in &checked.outcomes {
+            scope.note_outcome(*outcome);
+        }
+        for act in &checked.acts {
+            if !scope.read_acts.contains(act) {
+                scope.read_acts.push(*act);
+            }
+        }
+        Some((Expr::Term(checked.index), checked.ty))
     }
 
     fn outcome_read(

@@ -7,13 +7,13 @@ mod expr;
 mod order;
 mod rules;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use jiff::civil::Date;
 
 use crate::ast::{self, Level, Strength};
 use crate::diag::Diagnostic;
-use crate::source::{Sources, Span};
+use crate::source::{FileId, Sources, Span};
 use crate::value::{EnumId, Scalar, Type, Value};
 
 pub use expr::{ArithKind, Expr};
@@ -175,6 +175,7 @@ pub fn check(files: &[ast::File], sources: &Sources) -> (Program, Vec<Diagnostic
         names: Names::default(),
         deps: Vec::new(),
         expanding: Vec::new(),
+        reported: HashSet::new(),
     };
     checker.declarations(files);
     checker.rules(files);
@@ -192,6 +193,8 @@ struct Names {
     terms: HashMap<String, ast::Expr>,
     /// Terms already compiled: their index in `Program::terms` and type.
     term_ids: HashMap<String, (usize, Type)>,
+    /// Each term checked once per kind of place (`true`: a rule, which may read outcomes).
+    term_checks: HashMap<(String, bool), Option<expr::TermCheck>>,
 }
 
 struct Checker<'a> {
@@ -203,20 +206,17 @@ struct Checker<'a> {
     deps: Vec<rules::Deps>,
     /// Terms being expanded, to report a term defined through itself.
     expanding: Vec<String>,
+    /// What `report` has recorded, to record each problem once.
+    reported: HashSet<(&'static str, String, Option<(FileId, u32, u32)>)>,
 }
 
 impl Checker<'_> {
     /// Records a problem once: a term is checked at every use, but its errors are
     /// reported at the term.
     fn report(&mut self, diagnostic: Diagnostic) {
-        let place =
-            |diagnostic: &Diagnostic| diagnostic.primary.as_ref().map(|(span, _)| (span.file, span.start, span.end));
-        let seen = self.diagnostics.iter().any(|earlier| {
-            earlier.code == diagnostic.code
-                && earlier.message == diagnostic.message
-                && place(earlier) == place(&diagnostic)
-        });
-        if !seen {
+        let place = diagnostic.primary.as_ref().map(|(span, _)| (span.file, span.start, span.end));
+        // A set, not a scan of every earlier diagnostic: thousands of errors stay linear.
+        if self.reported.insert((diagnostic.code, diagnostic.message.clone(), place)) {
             self.diagnostics.push(diagnostic);
         }
     }
