@@ -3,14 +3,13 @@
 //! handlers) lives here and only here.
 
 use std::fmt;
-use std::sync::Arc;
 
 use miette::{
-    GraphicalReportHandler, GraphicalTheme, JSONReportHandler, LabeledSpan, NamedSource, NarratableReportHandler,
-    SourceSpan,
+    GraphicalReportHandler, GraphicalTheme, JSONReportHandler, LabeledSpan, MietteError, MietteSpanContents,
+    NarratableReportHandler, SourceCode, SourceSpan, SpanContents,
 };
 
-use crate::source::{Sources, Span};
+use crate::source::{Source, Sources, Span};
 
 #[derive(Clone, Copy, Debug, Eq, PartialEq, Ord, PartialOrd)]
 pub enum Severity {
@@ -126,30 +125,69 @@ pub fn render(diagnostics: &[Diagnostic], sources: &Sources, format: ErrorFormat
 /// Lines longer than this are not shown as snippets.
 const MAX_SNIPPET_LINE: usize = 2000;
 
-/// The line of `text` that holds byte `offset`, without its newline.
-fn line_around(text: &str, offset: usize) -> &str {
-    let offset = offset.min(text.len());
-    let start = text.get(..offset).and_then(|before| before.rfind('\n')).map_or(0, |index| index + 1);
-    let end = text.get(offset..).and_then(|after| after.find('\n')).map_or(text.len(), |index| offset + index);
-    text.get(start..end).unwrap_or("")
+/// The length in bytes of the line of `source` that holds byte `offset`, and where it ends.
+fn line_around(source: &Source, offset: usize) -> (usize, usize) {
+    let line = source.line_of(offset);
+    let start = source.line_start(line);
+    let text = source.text.get(start..source.line_start(line + 1)).unwrap_or("");
+    let content = text.trim_end_matches(['\n', '\r']);
+    (content.len(), start + content.len())
+}
+
+/// A file as miette reads it, one window of lines at a time. miette's own
+/// reader scans the text from its start for every label; this one finds the
+/// lines by the file's line index and lets miette read only those, so a file
+/// with thousands of diagnostics renders in linear time.
+struct Snippet<'a> {
+    source: &'a Source,
+}
+
+impl SourceCode for Snippet<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        let source = self.source;
+        let text: &str = &source.shown;
+        let end = span.offset() + span.len();
+        // One line more on each side than asked, so miette sees the same line
+        // ends around the window as in the whole text.
+        let first = source.line_of(span.offset()).saturating_sub(context_lines_before + 1);
+        let last = source.line_of(end) + context_lines_after + 2;
+        let (from, to) = (source.line_start(first), source.line_start(last).min(text.len()));
+        let window = text.get(from..to).ok_or(MietteError::OutOfBounds)?;
+        let inner = SourceSpan::new(span.offset().saturating_sub(from).into(), span.len());
+        let contents = window.read_span(&inner, context_lines_before, context_lines_after)?;
+        let offset = contents.span().offset() + from;
+        Ok(Box::new(MietteSpanContents::new_named(
+            source.name.clone(),
+            contents.data(),
+            SourceSpan::new(offset.into(), contents.span().len()),
+            contents.line() + first,
+            contents.column(),
+            contents.line_count(),
+        )))
+    }
 }
 
 /// A diagnostic joined with its source text, as miette wants it.
 struct View<'a> {
     diagnostic: &'a Diagnostic,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<Snippet<'a>>,
     location: Option<String>,
 }
 
 impl<'a> View<'a> {
-    fn new(diagnostic: &'a Diagnostic, sources: &Sources) -> Self {
+    fn new(diagnostic: &'a Diagnostic, sources: &'a Sources) -> Self {
         let primary = diagnostic.primary.as_ref().map(|(span, _)| *span);
         // A snippet of a very long line is unreadable (and beyond what the
         // renderer can lay out): say where instead.
         let source = primary
             .and_then(|span| sources.get(span.file).map(|file| (span, file)))
-            .filter(|(span, file)| line_around(&file.text, span.start as usize).len() <= MAX_SNIPPET_LINE)
-            .map(|(_, file)| NamedSource::new(file.name.clone(), file.text.clone()));
+            .filter(|(span, file)| line_around(file, span.start as usize).0 <= MAX_SNIPPET_LINE)
+            .map(|(_, file)| Snippet { source: file });
         let location = primary.map(|span| sources.location(span));
         View { diagnostic, source, location }
     }
@@ -205,13 +243,11 @@ impl miette::Diagnostic for View<'_> {
             if span.file != primary_span.file {
                 return None;
             }
-            let text = self.source.as_ref().map_or("", |source| source.inner().as_ref());
-            let line = line_around(text, span.start as usize);
-            if line.len() > MAX_SNIPPET_LINE {
+            let (line_length, line_end) = line_around(self.source.as_ref()?.source, span.start as usize);
+            if line_length > MAX_SNIPPET_LINE {
                 return None;
             }
             // A label ends with its line, so a huge span cannot swamp the snippet.
-            let line_end = line.as_ptr() as usize - text.as_ptr() as usize + line.len();
             let length =
                 span.len().min(line_end.saturating_sub(span.start as usize)).max(usize::from(!span.is_empty()));
             let at = SourceSpan::new((span.start as usize).into(), length);

@@ -42,11 +42,78 @@ impl Span {
     }
 }
 
-/// One loaded source file.
+/// One loaded source file, with where its lines start so that a place is
+/// found by binary search, not by scanning the file from the start.
 #[derive(Clone, Debug)]
 pub struct Source {
     pub name: String,
     pub text: Arc<str>,
+    /// The text as diagnostics show it: a lone `\r` becomes `\n` (the same
+    /// length, so spans stay valid). The same text when there is none.
+    pub shown: Arc<str>,
+    /// Byte offset of the start of each line. A line ends at `\n`, `\r\n` or a
+    /// lone `\r`, as an editor (and miette) shows it.
+    line_starts: Vec<u32>,
+}
+
+impl Source {
+    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
+        let text = text.into();
+        let line_starts = line_starts(&text);
+        let shown = without_lone_cr(&text).map_or_else(|| text.clone(), Arc::from);
+        Source { name: name.into(), text, shown, line_starts }
+    }
+
+    /// 0-based index of the line that holds byte `offset`.
+    pub fn line_of(&self, offset: usize) -> usize {
+        let offset = u32::try_from(offset).unwrap_or(u32::MAX);
+        self.line_starts.partition_point(|start| *start <= offset).saturating_sub(1)
+    }
+
+    /// Byte offset where 0-based line `line` starts (the end of the text past the last line).
+    pub fn line_start(&self, line: usize) -> usize {
+        self.line_starts.get(line).map_or(self.text.len(), |start| *start as usize)
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_column(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.line_of(offset);
+        let start = self.line_start(line).min(offset);
+        let column = self.text.get(start..offset).map_or(0, |before| before.chars().count());
+        (line + 1, column + 1)
+    }
+}
+
+/// `text` with every `\r` not followed by `\n` made a `\n`, if it has one.
+fn without_lone_cr(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let lone = |index: usize| bytes.get(index) == Some(&b'\r') && bytes.get(index + 1) != Some(&b'\n');
+    if !(0..bytes.len()).any(lone) {
+        return None;
+    }
+    // ASCII for ASCII: the text stays UTF-8 and every offset keeps its meaning.
+    let mut fixed = String::with_capacity(text.len());
+    for (index, char) in text.char_indices() {
+        fixed.push(if lone(index) { '\n' } else { char });
+    }
+    Some(fixed)
+}
+
+fn line_starts(text: &str) -> Vec<u32> {
+    let mut starts = vec![0];
+    let bytes = text.as_bytes();
+    for (index, byte) in bytes.iter().enumerate() {
+        let ends_line = match byte {
+            b'\n' => true,
+            b'\r' => bytes.get(index + 1) != Some(&b'\n'),
+            _ => false,
+        };
+        if ends_line {
+            starts.push(u32::try_from(index + 1).unwrap_or(u32::MAX));
+        }
+    }
+    starts
 }
 
 /// Every file the front end has read, so diagnostics can show their text.
@@ -58,7 +125,7 @@ pub struct Sources {
 impl Sources {
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
-        self.files.push(Source { name: name.into(), text: text.into() });
+        self.files.push(Source::new(name, text));
         id
     }
 
@@ -76,7 +143,7 @@ impl Sources {
         let Some(source) = self.get(span.file) else {
             return String::from("<unknown>");
         };
-        let (line, column) = line_column(&source.text, span.start as usize);
+        let (line, column) = source.line_column(span.start as usize);
         format!("{}:{line}:{column}", source.name)
     }
 
@@ -85,12 +152,7 @@ impl Sources {
     }
 }
 
-/// 1-based line and column (in characters) of a byte offset.
+/// 1-based line and column (in characters) of a byte offset in a text read once.
 pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or("");
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |index| index + 1);
-    let column = before.get(line_start..).unwrap_or("").chars().count() + 1;
-    (line, column)
+    Source::new("", text).line_column(offset)
 }

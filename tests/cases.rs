@@ -18,6 +18,11 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|error| format!("<cannot read {}: {error}>", path.display()))
 }
 
+/// The input as a snapshot shows it: a carriage return is written `\r` at the end of its line.
+fn shown(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\\r\n")
+}
+
 /// `ok` or `err`, from the case's folder.
 fn expects_errors(path: &Path) -> bool {
     path.components().any(|part| part.as_os_str() == "err")
@@ -45,7 +50,7 @@ fn parse() {
         let (_, diagnostics) = tenet::syntax::parse(file, &text);
         let rendered = render(&diagnostics, &sources, ErrorFormat::Human, false);
         assert_folder(path, diagnostics.len(), &rendered);
-        insta::assert_snapshot!(format!("{text}\n---- diagnostics ----\n{rendered}"));
+        insta::assert_snapshot!(format!("{}\n---- diagnostics ----\n{rendered}", shown(&text)));
     });
 }
 
@@ -56,7 +61,7 @@ fn check() {
         let loaded = load(&[PathBuf::from(relative(path))]);
         let rendered = render(&loaded.diagnostics, &loaded.sources, ErrorFormat::Human, false);
         assert_folder(path, loaded.diagnostics.len(), &rendered);
-        insta::assert_snapshot!(format!("{text}\n---- diagnostics ----\n{rendered}"));
+        insta::assert_snapshot!(format!("{}\n---- diagnostics ----\n{rendered}", shown(&text)));
     });
 }
 
@@ -75,7 +80,7 @@ fn fmt() {
                 format!("---- left untouched ----\n{rendered}")
             }
         };
-        insta::assert_snapshot!(format!("{text}\n{output}"));
+        insta::assert_snapshot!(format!("{}\n{output}", shown(&text)));
     });
 }
 

@@ -58,7 +58,7 @@ pub const ITEM_STARTS: &[&str] =
 #[derive(Logos, Clone, Copy, Debug, PartialEq, Eq)]
 #[logos(skip r"[ \t\r\n\u{FEFF}]+")]
 pub enum Token {
-    #[regex(r"//[^\n]*")]
+    #[regex(r"//[^\r\n]*")]
     Comment,
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*")]
     Word,
@@ -96,7 +96,7 @@ fn string(lexer: &mut logos::Lexer<'_, Token>) -> bool {
                 lexer.bump(index + 1);
                 return true;
             }
-            b'\n' => {
+            b'\n' | b'\r' => {
                 lexer.bump(index);
                 return false;
             }
