@@ -1,7 +1,8 @@
 //! Canonical layout of rule files (`tenet fmt`). The layout is printed from the
 //! syntax tree, so it never changes meaning; comments come back from the
-//! logos token stream, word for word, each before the element that follows
-//! it. Formatting is idempotent.
+//! logos token stream, word for word: a comment on a line of its own before
+//! the element that follows it, a comment at the end of a line at the end of
+//! the line printed for what it followed. Formatting is idempotent.
 
 use std::fmt::Write as _;
 
@@ -72,12 +73,26 @@ impl Printer<'_> {
             if start >= offset {
                 break;
             }
-            self.separate(start, blank_lines);
-            let _ = writeln!(self.out, "{indent}{comment}");
+            if self.trailing(start) && self.out.ends_with('\n') && !self.out.ends_with("\n\n") {
+                // A comment at the end of a line stays at the end of the line
+                // printed last, the end of what it followed in the source.
+                self.out.pop();
+                let _ = writeln!(self.out, "  {comment}");
+            } else {
+                self.separate(start, blank_lines);
+                let _ = writeln!(self.out, "{indent}{comment}");
+            }
             self.last_end = start + comment.len();
             self.next_comment += 1;
         }
         self.separate(offset, blank_lines);
+    }
+
+    /// Whether the comment at `start` follows code on its line.
+    fn trailing(&self, start: usize) -> bool {
+        let before = self.text.get(..start).unwrap_or("");
+        let line_start = before.rfind(['\n', '\r']).map_or(0, |index| index + 1);
+        before.get(line_start..).is_some_and(|line| !line.trim().is_empty())
     }
 
     /// A blank line before what starts at `offset` if the source had one since `last_end`.
