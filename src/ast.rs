@@ -274,7 +274,7 @@ pub struct Literal {
 #[derive(Clone, Debug, PartialEq)]
 pub enum LiteralKind {
     Bool(bool),
-    Number(f64),
+    Number(rust_decimal::Decimal),
     Text(String),
     /// As written (`2025-02-11`); validated by the checker.
     Date(String),

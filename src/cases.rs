@@ -166,6 +166,12 @@ impl Runner {
             }
         };
         let outcome = evaluate(program, &facts);
+        if !outcome.errors.is_empty() {
+            let problems =
+                outcome.error_diagnostics(program).into_iter().map(|diagnostic| diagnostic.message).collect();
+            result.verdict = Verdict::Error(problems);
+            return result;
+        }
         let report = Report::new(program, &facts, &outcome);
         let actual = report.json(false);
         let mismatches = match case.get("expected") {
@@ -183,7 +189,7 @@ impl Runner {
 }
 
 fn read_case(path: &Path) -> Result<Map<String, Json>, String> {
-    let bytes = std::fs::read(path).map_err(|error| format!("cannot read the case: {error}"))?;
+    let bytes = crate::facts::read_bounded(path).map_err(|diagnostic| diagnostic.message)?;
     match crate::facts::read_document(&bytes, crate::facts::is_yaml(path)) {
         Ok(Json::Object(case)) => Ok(case),
         Ok(_) => Err(String::from("a case file is an object with `id`, `title`, `facts`, `expected` and `why`")),

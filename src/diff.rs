@@ -313,7 +313,7 @@ fn impact(old_dir: &Path, old: &Loaded, new_dir: &Path, new: &Loaded) -> Impact 
     for path in &both {
         let file = new_dir.join(path);
         let Some(case) =
-            std::fs::read(&file).ok().and_then(|bytes| facts::read_document(&bytes, facts::is_yaml(&file)).ok())
+            facts::read_bounded(&file).ok().and_then(|bytes| facts::read_document(&bytes, facts::is_yaml(&file)).ok())
         else {
             continue;
         };
@@ -345,6 +345,9 @@ fn outcome_json(program: &Program, schema: &Schema, facts_json: &Json) -> Result
     let facts = facts::from_value(program, schema, facts_json, None)
         .map_err(|problems| problems.first().map(|problem| problem.message.clone()).unwrap_or_default())?;
     let outcome = evaluate(program, &facts);
+    if let Some(error) = outcome.error_diagnostics(program).first() {
+        return Err(error.message.clone());
+    }
     let json = Report::new(program, &facts, &outcome).json(false);
     let mut writers: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (index, rule) in program.rules.iter().enumerate() {

@@ -73,37 +73,356 @@ pub fn is_yaml(path: &std::path::Path) -> bool {
     path.extension().is_some_and(|extension| extension == "yaml" || extension == "yml")
 }
 
-/// Reads a JSON or YAML document into JSON values, or says where it is malformed.
-pub fn read_document(text: &[u8], yaml: bool) -> Result<Json, Box<Diagnostic>> {
-    if yaml {
-        return yaml_serde::from_slice::<Json>(text).map_err(|error| {
-            let place = error
-                .location()
-                .map(|at| format!(", at line {} column {}", at.line(), at.column()))
-                .unwrap_or_default();
-            let detail = error.to_string();
-            let detail = detail.split(" at line ").next().unwrap_or(&detail).to_string();
-            Box::new(
-                Diagnostic::error("tenet::facts::syntax", format!("the document is not valid YAML: {detail}{place}"))
-                    .help("facts are one mapping whose fields follow the vocabulary"),
-            )
-        });
-    }
-    serde_json::from_slice(text).map_err(|error| {
-        let what = match error.classify() {
-            serde_json::error::Category::Eof => "the document ends too early",
-            _ => "the document is not valid JSON",
-        };
-        let detail = error.to_string();
-        let detail = detail.split(" at line ").next().unwrap_or(&detail).to_string();
+/// The largest facts document (or case file, or standard input) read: 16 MiB.
+pub const MAX_DOCUMENT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// How deep brackets may nest in a document, as in the JSON and YAML readers.
+const MAX_DOCUMENT_DEPTH: usize = 128;
+
+/// Reads a facts document from a file, or from standard input for `-`, refusing
+/// anything larger than [`MAX_DOCUMENT_BYTES`] (a device such as `/dev/zero`
+/// never ends).
+pub fn read_bounded(path: &std::path::Path) -> Result<Vec<u8>, Box<Diagnostic>> {
+    use std::io::Read as _;
+    let name = display_name(path);
+    let too_large = || {
         Box::new(
             Diagnostic::error(
-                "tenet::facts::syntax",
-                format!("{what}: {detail}, at line {} column {}", error.line(), error.column()),
+                "tenet::facts::too_large",
+                format!("{name}: the document is larger than {} MiB", MAX_DOCUMENT_BYTES / (1024 * 1024)),
             )
-            .help("facts are one JSON object whose fields follow the vocabulary"),
+            .help("a request's facts are one small document; split a batch of requests into files"),
         )
-    })
+    };
+    let io = |error: std::io::Error| {
+        let reason = match error.kind() {
+            std::io::ErrorKind::NotFound => String::from("no such file or directory"),
+            std::io::ErrorKind::PermissionDenied => String::from("permission denied"),
+            std::io::ErrorKind::IsADirectory => String::from("it is a directory"),
+            _ => error.to_string(),
+        };
+        Box::new(Diagnostic::error("tenet::facts::io", format!("cannot read facts `{name}`: {reason}")))
+    };
+    let mut bytes = Vec::new();
+    let read = if path.as_os_str() == "-" {
+        std::io::stdin().lock().take(MAX_DOCUMENT_BYTES + 1).read_to_end(&mut bytes)
+    } else {
+        let file = std::fs::File::open(path).map_err(io)?;
+        if file.metadata().is_ok_and(|metadata| metadata.is_dir()) {
+            return Err(io(std::io::Error::from(std::io::ErrorKind::IsADirectory)));
+        }
+        file.take(MAX_DOCUMENT_BYTES + 1).read_to_end(&mut bytes)
+    };
+    read.map_err(io)?;
+    if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// How a facts path is named in messages: `-` is standard input.
+pub fn display_name(path: &std::path::Path) -> String {
+    if path.as_os_str() == "-" { String::from("standard input") } else { path.display().to_string() }
+}
+
+/// Reads a JSON or YAML document into JSON values, or says where it is malformed.
+/// Numbers keep the digits they were written with; a key given twice in one
+/// object, a YAML `.nan` or `.inf`, and nesting deeper than 128 levels are errors.
+pub fn read_document(text: &[u8], yaml: bool) -> Result<Json, Box<Diagnostic>> {
+    // A byte-order mark is allowed before JSON as before rule files and YAML.
+    let text = text.strip_prefix("\u{feff}".as_bytes()).unwrap_or(text);
+    if yaml {
+        return read_yaml(text);
+    }
+    let syntax_error = |error: serde_json::Error, found: Option<Found>| {
+        let detail = error.to_string();
+        let detail = detail.split(" at line ").next().unwrap_or(&detail).to_string();
+        let (code, what) = match (&found, error.classify()) {
+            (Some(found), _) => (found.code, found.message.clone()),
+            (None, serde_json::error::Category::Eof) => {
+                ("tenet::facts::syntax", format!("the document ends too early: {detail}"))
+            }
+            (None, _) => ("tenet::facts::syntax", format!("the document is not valid JSON: {detail}")),
+        };
+        Box::new(
+            Diagnostic::error(code, format!("{what}, at line {} column {}", error.line(), error.column()))
+                .help(found.map_or("facts are one JSON object whose fields follow the vocabulary", |found| found.help)),
+        )
+    };
+    let found = std::cell::RefCell::new(None);
+    let mut reader = serde_json::Deserializer::from_slice(text);
+    serde::de::DeserializeSeed::deserialize(Strict { path: "", found: &found, yaml: false }, &mut reader)
+        .map_err(|error| syntax_error(error, found.take()))?;
+    serde_json::from_slice(text).map_err(|error| syntax_error(error, None))
+}
+
+fn read_yaml(text: &[u8]) -> Result<Json, Box<Diagnostic>> {
+    let error_at = |code: &'static str, what: String, line: Option<usize>, help: &'static str| {
+        let place = line.map(|line| format!(", at line {line}")).unwrap_or_default();
+        Box::new(Diagnostic::error(code, format!("{what}{place}")).help(help))
+    };
+    if let Some((line, column)) = yaml_too_deep(text) {
+        return Err(Box::new(
+            Diagnostic::error(
+                "tenet::facts::too_deep",
+                format!(
+                    "the document nests more than {MAX_DOCUMENT_DEPTH} levels deep, at line {line} column {column}"
+                ),
+            )
+            .help("facts nest a few levels deep; this looks like a broken or hostile document"),
+        ));
+    }
+    let syntax = |error: yaml_serde::Error| {
+        let detail = error.to_string();
+        let detail = detail.split(" at line ").next().unwrap_or(&detail).to_string();
+        let place =
+            error.location().map(|at| format!(", at line {} column {}", at.line(), at.column())).unwrap_or_default();
+        Box::new(
+            Diagnostic::error("tenet::facts::syntax", format!("the document is not valid YAML: {detail}{place}"))
+                .help("facts are one mapping whose fields follow the vocabulary"),
+        )
+    };
+    let found = std::cell::RefCell::new(None);
+    let document = yaml_serde::Deserializer::from_slice(text);
+    let checked = serde::de::DeserializeSeed::deserialize(Strict { path: "", found: &found, yaml: true }, document);
+    if let Err(error) = checked {
+        return Err(match found.take() {
+            Some(found) => {
+                let place = error
+                    .location()
+                    .map(|at| format!(", at line {} column {}", at.line(), at.column()))
+                    .unwrap_or_default();
+                Box::new(Diagnostic::error(found.code, format!("{}{place}", found.message)).help(found.help))
+            }
+            // The YAML reader says so without a place: find the `---`.
+            None if error.to_string().contains("more than one document") => error_at(
+                "tenet::facts::syntax",
+                String::from("the file holds more than one YAML document"),
+                second_document_line(text),
+                "facts are one document: remove the `---` line that starts the second, or split the file",
+            ),
+            None => syntax(error),
+        });
+    }
+    yaml_serde::from_slice::<Json>(text).map_err(syntax)
+}
+
+/// The first place where `[` and `{` nest deeper than [`MAX_DOCUMENT_DEPTH`] in
+/// YAML text, as (line, column), found in one pass. The YAML reader would report
+/// it too, but only after time that grows with the square of the depth.
+fn yaml_too_deep(text: &[u8]) -> Option<(usize, usize)> {
+    let (mut depth, mut line, mut line_start) = (0usize, 1usize, 0usize);
+    let mut quote: Option<u8> = None;
+    let mut previous = b'\n';
+    let mut index = 0;
+    while let Some(&byte) = text.get(index) {
+        match (quote, byte) {
+            (_, b'\n') => {
+                line += 1;
+                line_start = index + 1;
+            }
+            (Some(b'"'), b'\\') => index += 1,
+            (Some(open), _) if byte == open => quote = None,
+            (Some(_), _) => {}
+            // A comment runs to the end of its line.
+            (None, b'#') if previous.is_ascii_whitespace() => {
+                while text.get(index + 1).is_some_and(|next| *next != b'\n') {
+                    index += 1;
+                }
+            }
+            // A quote opens a quoted scalar only where a value starts, not in `it's`.
+            (None, b'"' | b'\'') if matches!(previous, b' ' | b'\t' | b'\n' | b'[' | b'{' | b',' | b':' | b'-') => {
+                quote = Some(byte);
+            }
+            (None, b'[' | b'{') => {
+                depth += 1;
+                if depth > MAX_DOCUMENT_DEPTH {
+                    return Some((line, index - line_start + 1));
+                }
+            }
+            (None, b']' | b'}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        previous = byte;
+        index += 1;
+    }
+    None
+}
+
+/// The line of the `---` that starts a second YAML document.
+fn second_document_line(text: &[u8]) -> Option<usize> {
+    let text = String::from_utf8_lossy(text);
+    let mut content = false;
+    for (index, line) in text.lines().enumerate() {
+        let marker = line == "---" || line.starts_with("--- ");
+        if marker && content {
+            return Some(index + 1);
+        }
+        content |= !marker && !line.trim().is_empty() && !line.trim_start().starts_with('#');
+    }
+    None
+}
+
+/// What [`Strict`] found wrong, with its code.
+struct Found {
+    code: &'static str,
+    message: String,
+    help: &'static str,
+}
+
+/// A pass over a document that builds nothing and refuses what the generic
+/// readers accept silently: a key given twice (the last would win), and YAML's
+/// `.nan` and `.inf` (they would become null, an absent fact). What it found is
+/// left in `found`; the reader's error only carries the place.
+#[derive(Clone, Copy)]
+struct Strict<'a> {
+    /// The dotted path of the object being read, for messages.
+    path: &'a str,
+    found: &'a std::cell::RefCell<Option<Found>>,
+    yaml: bool,
+}
+
+impl Strict<'_> {
+    fn fail<E: serde::de::Error>(&self, code: &'static str, message: String, help: &'static str) -> E {
+        let error = E::custom(&message);
+        *self.found.borrow_mut() = Some(Found { code, message, help });
+        error
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Strict<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Strict<'_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a JSON or YAML value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i128<E>(self, _: i128) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u128<E>(self, _: u128) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<(), E> {
+        let shown = if self.path.is_empty() { String::from("the document") } else { format!("`{}`", self.path) };
+        if !value.is_finite() {
+            return Err(self.fail(
+                "tenet::facts::not_a_number",
+                format!("{shown}: `{value}` is not a number a fact can hold"),
+                "give a finite number, or leave the fact out if it is not known",
+            ));
+        }
+        // YAML hands decimals over as binary floating point: exact only up to 15
+        // significant digits (JSON keeps every digit as written).
+        if self.yaml && significant_digits(&value.to_string()) > 15 {
+            return Err(self.fail(
+                "tenet::facts::inexact_number",
+                format!("{shown}: `{value}` cannot be read exactly from YAML"),
+                "write it with at most 15 significant digits, or write the facts as JSON, which keeps every digit",
+            ));
+        }
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
+        while items.next_element_seed(self)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut entries: A) -> Result<(), A::Error> {
+        let mut keys = std::collections::HashSet::new();
+        while let Some(key) = entries.next_key::<Key>()? {
+            let path = if self.path.is_empty() { key.0.clone() } else { format!("{}.{}", self.path, key.0) };
+            if !keys.insert(key.0) {
+                return Err(self.fail(
+                    "tenet::facts::duplicate_key",
+                    format!("`{path}` is given twice"),
+                    "each field appears once in an object; remove one of them",
+                ));
+            }
+            entries.next_value_seed(Strict { path: &path, ..self })?;
+        }
+        Ok(())
+    }
+}
+
+/// An object key as text, whatever scalar YAML wrote it as.
+struct Key(String);
+
+impl<'de> serde::Deserialize<'de> for Key {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl serde::de::Visitor<'_> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("a key")
+            }
+            fn visit_str<E>(self, key: &str) -> Result<Key, E> {
+                Ok(Key(key.to_string()))
+            }
+            fn visit_bool<E>(self, key: bool) -> Result<Key, E> {
+                Ok(Key(key.to_string()))
+            }
+            fn visit_i64<E>(self, key: i64) -> Result<Key, E> {
+                Ok(Key(key.to_string()))
+            }
+            fn visit_u64<E>(self, key: u64) -> Result<Key, E> {
+                Ok(Key(key.to_string()))
+            }
+            fn visit_f64<E>(self, key: f64) -> Result<Key, E> {
+                Ok(Key(key.to_string()))
+            }
+            fn visit_unit<E>(self) -> Result<Key, E> {
+                Ok(Key(String::from("null")))
+            }
+        }
+        deserializer.deserialize_any(KeyVisitor)
+    }
+}
+
+/// Significant digits of a number written in decimal: `0.0012` has 2.
+fn significant_digits(text: &str) -> usize {
+    let mantissa = text.split(['e', 'E']).next().unwrap_or(text);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    digits.trim_start_matches('0').trim_end_matches('0').len().max(1)
 }
 
 /// Parses and checks facts given as JSON (or, with `yaml`, YAML) text. `as_of`,
@@ -264,9 +583,33 @@ impl Reader<'_> {
     fn value(&mut self, ty: Type, json: &Json, path: &dyn std::fmt::Display) -> Option<Value> {
         let value = match (ty, json) {
             (Type::Bool, Json::Bool(b)) => Value::Bool(*b),
-            (Type::Number, Json::Number(n)) => Value::Number(n.as_f64()?),
+            (Type::Number, Json::Number(n)) => match crate::value::parse_number(n.as_str()) {
+                Ok(number) => Value::Number(number),
+                Err(why) => {
+                    self.errors.push(
+                        Diagnostic::error(
+                            "tenet::facts::inexact_number",
+                            format!("`{path}`: `{n}` cannot be held exactly"),
+                        )
+                        .help(why),
+                    );
+                    return None;
+                }
+            },
             (Type::Text, Json::String(s)) => Value::Text(Arc::from(s.as_str())),
-            (Type::Days, Json::Number(n)) if n.as_i64().is_some() => Value::Days(n.as_i64()?),
+            (Type::Days, Json::Number(n)) => match days(n.as_str()) {
+                Some(days) => Value::Days(days),
+                None => {
+                    self.errors.push(
+                        Diagnostic::error(
+                            "tenet::facts::wrong_type",
+                            format!("`{path}`: expected a whole number of days, found `{n}`"),
+                        )
+                        .help(format!("days are whole numbers from -{MAX_DAYS} to {MAX_DAYS}")),
+                    );
+                    return None;
+                }
+            },
             (Type::Date, Json::String(s)) => match parse_date(s) {
                 Some(date) => Value::Date(date),
                 None => {
@@ -374,6 +717,18 @@ fn type_words(program: &Program, ty: Type) -> String {
         Type::List(inner) => format!("a list, each item {}", scalar(inner)),
         other => other.scalar().map(scalar).unwrap_or_default(),
     }
+}
+
+/// The largest number of days a fact may hold: a little over the calendar's 20,000 years.
+pub const MAX_DAYS: i64 = 7_400_000;
+
+/// A whole number of days as written (`14`, `14.0`, `1.4e1`), within [`MAX_DAYS`].
+fn days(text: &str) -> Option<i64> {
+    let number = crate::value::parse_number(text).ok()?;
+    if !number.fract().is_zero() {
+        return None;
+    }
+    i64::try_from(number).ok().filter(|days| days.abs() <= MAX_DAYS)
 }
 
 /// Strictly `YYYY-MM-DD`, and a real day.

@@ -48,7 +48,7 @@ enum Command {
     Eval {
         /// A rule file, or a directory of `*.tenet` files
         rules: PathBuf,
-        /// The request's facts, as JSON (or YAML, for `.yaml` and `.yml` files)
+        /// The request's facts, as JSON (or YAML, for `.yaml` and `.yml` files); `-` reads JSON from standard input (at most 16 MiB)
         #[arg(long)]
         facts: PathBuf,
         /// Evaluate as of this date (YYYY-MM-DD) instead of the facts' `as_of`
@@ -227,14 +227,10 @@ fn run(cli: Cli) -> u8 {
                 return 1;
             }
             let program = &loaded.program;
-            let bytes = match std::fs::read(&facts_path) {
+            let bytes = match facts::read_bounded(&facts_path) {
                 Ok(bytes) => bytes,
-                Err(error) => {
-                    let diagnostic = Diagnostic::error(
-                        "tenet::facts::io",
-                        format!("cannot read facts `{}`: {}", facts_path.display(), io_reason(&error)),
-                    );
-                    report(&[diagnostic], &loaded.sources);
+                Err(diagnostic) => {
+                    report(&[*diagnostic], &loaded.sources);
                     return 1;
                 }
             };
@@ -242,7 +238,7 @@ fn run(cli: Cli) -> u8 {
             let facts = match facts::from_text(program, &schema, &bytes, facts::is_yaml(&facts_path), as_of) {
                 Ok(facts) => facts,
                 Err(mut diagnostics) => {
-                    let file = facts_path.display().to_string();
+                    let file = facts::display_name(&facts_path);
                     for diagnostic in &mut diagnostics {
                         diagnostic.message = format!("{file}: {}", diagnostic.message);
                     }
@@ -251,6 +247,10 @@ fn run(cli: Cli) -> u8 {
                 }
             };
             let outcome = tenet::eval::evaluate(program, &facts);
+            if !outcome.errors.is_empty() {
+                report(&outcome.error_diagnostics(program), &loaded.sources);
+                return 1;
+            }
             let report = Report::new(program, &facts, &outcome);
             let text = match format {
                 Format::Json => {
@@ -456,12 +456,4 @@ fn summary(loaded: &Loaded) -> String {
         plural(program.outcomes.len(), "outcome"),
         if warnings == 0 { String::from("no problems") } else { plural(warnings, "warning") }
     )
-}
-
-fn io_reason(error: &std::io::Error) -> String {
-    match error.kind() {
-        std::io::ErrorKind::NotFound => String::from("no such file"),
-        std::io::ErrorKind::PermissionDenied => String::from("permission denied"),
-        _ => error.to_string(),
-    }
 }

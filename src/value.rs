@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use jiff::civil::Date;
+use rust_decimal::Decimal;
 
 /// Index of an enumeration in the program.
 #[derive(Clone, Copy, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -61,10 +62,12 @@ impl Type {
 }
 
 /// A value during evaluation. Enum values are indices into their enumeration.
+/// Numbers are exact decimals (up to 28 significant digits): `0.1 + 0.2` is
+/// `0.3`, and a number keeps the digits it was written with (`1.50`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Bool(bool),
-    Number(f64),
+    Number(Decimal),
     Text(Arc<str>),
     Date(Date),
     Days(i64),
@@ -80,7 +83,7 @@ impl Value {
 
     pub fn compare(&self, other: &Value) -> Option<std::cmp::Ordering> {
         match (self, other) {
-            (Value::Number(a), Value::Number(b)) => a.partial_cmp(b),
+            (Value::Number(a), Value::Number(b)) => Some(a.cmp(b)),
             (Value::Date(a), Value::Date(b)) => Some(a.cmp(b)),
             (Value::Days(a), Value::Days(b)) => Some(a.cmp(b)),
             (Value::Text(a), Value::Text(b)) => Some(a.cmp(b)),
@@ -99,7 +102,7 @@ impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.value {
             Value::Bool(b) => write!(f, "{b}"),
-            Value::Number(n) => write!(f, "{}", number_text(*n)),
+            Value::Number(n) => write!(f, "{n}"),
             Value::Text(t) => write!(f, "{t:?}"),
             Value::Date(d) => write!(f, "{d}"),
             Value::Days(n) if *n == 1 || *n == -1 => write!(f, "{n} day"),
@@ -123,9 +126,104 @@ pub fn enum_name(enums: &[crate::check::EnumDef], id: EnumId, index: u32) -> &st
     enums.get(id.0 as usize).and_then(|def| def.values.get(index as usize)).map_or("?", String::as_str)
 }
 
-/// `14` rather than `14.0`.
-pub fn number_text(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 { format!("{}", n as i64) } else { format!("{n}") }
+/// The largest number of significant digits a number may have.
+pub const MAX_DIGITS: u32 = 28;
+
+/// Reads a number as written in a rule file or a facts document (`12`, `-0.5`,
+/// `1.5e3`), exactly, or says why it cannot be held exactly.
+pub fn parse_number(text: &str) -> Result<Decimal, String> {
+    let plain = if text.contains(['e', 'E']) { without_exponent(text) } else { Some(text.to_string()) };
+    plain
+        .and_then(|plain| Decimal::from_str_exact(&plain).ok())
+        .ok_or_else(|| format!("numbers have at most {MAX_DIGITS} significant digits and {MAX_DIGITS} decimal places"))
+}
+
+/// `1.5e3` as `1500`, `25E-3` as `0.025`: the same digits with the point moved.
+/// `None` for an exponent so large that no exact number has it.
+fn without_exponent(text: &str) -> Option<String> {
+    let (mantissa, exponent) = text.split_once(['e', 'E'])?;
+    let exponent: i64 = exponent.parse().ok()?;
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", mantissa.strip_prefix('+').unwrap_or(mantissa)),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{whole}{fraction}");
+    if !digits.bytes().all(|byte| byte.is_ascii_digit()) || digits.is_empty() {
+        return None;
+    }
+    if digits.bytes().all(|byte| byte == b'0') {
+        return Some(String::from("0"));
+    }
+    // Where the point goes, counted in digits from the left.
+    let point = i64::try_from(whole.len()).ok()?.checked_add(exponent)?;
+    let limit = i64::from(MAX_DIGITS) * 3;
+    if !(-limit..=limit).contains(&point) {
+        return None;
+    }
+    let length = i64::try_from(digits.len()).ok()?;
+    Some(if point <= 0 {
+        format!("{sign}0.{}{digits}", "0".repeat(usize::try_from(-point).ok()?))
+    } else if point >= length {
+        format!("{sign}{digits}{}", "0".repeat(usize::try_from(point - length).ok()?))
+    } else {
+        let (left, right) = digits.split_at(usize::try_from(point).ok()?);
+        format!("{sign}{left}.{right}")
+    })
+}
+
+/// A number as it was written: `14`, `1.50`.
+pub fn number_text(n: Decimal) -> String {
+    n.to_string()
+}
+
+/// How `left kind right` is computed; checked at check time.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum ArithKind {
+    /// `date + days`, `date - days`
+    DateShift {
+        subtract: bool,
+    },
+    /// `date - date`, in days
+    DateDiff,
+    /// `days + days`, `days - days`
+    Days {
+        subtract: bool,
+    },
+    Number {
+        subtract: bool,
+    },
+}
+
+/// Why arithmetic gave no value.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum ArithError {
+    /// The result is past the calendar (years -9999 to 9999) or the number range.
+    OutOfRange,
+    /// The operands are not of the kinds the operation takes (never for checked code).
+    Operands,
+}
+
+/// `left + right` or `left - right` for the kinds the checker allows.
+pub fn arith(left: &Value, kind: ArithKind, right: &Value) -> Result<Value, ArithError> {
+    use ArithError::OutOfRange;
+    Ok(match (left, kind, right) {
+        (Value::Date(date), ArithKind::DateShift { subtract }, Value::Days(days)) => {
+            let days = if subtract { days.checked_neg().ok_or(OutOfRange)? } else { *days };
+            let span = jiff::Span::new().try_days(days).map_err(|_| OutOfRange)?;
+            Value::Date(date.checked_add(span).map_err(|_| OutOfRange)?)
+        }
+        (Value::Date(a), ArithKind::DateDiff, Value::Date(b)) => {
+            Value::Days(i64::from(a.since(*b).map_err(|_| OutOfRange)?.get_days()))
+        }
+        (Value::Days(a), ArithKind::Days { subtract }, Value::Days(b)) => {
+            Value::Days(if subtract { a.checked_sub(*b) } else { a.checked_add(*b) }.ok_or(OutOfRange)?)
+        }
+        (Value::Number(a), ArithKind::Number { subtract }, Value::Number(b)) => {
+            Value::Number(if subtract { a.checked_sub(*b) } else { a.checked_add(*b) }.ok_or(OutOfRange)?)
+        }
+        _ => return Err(ArithError::Operands),
+    })
 }
 
 /// The same value as JSON.
@@ -133,9 +231,8 @@ pub fn to_json(value: &Value, enums: &[crate::check::EnumDef]) -> serde_json::Va
     use serde_json::Value as J;
     match value {
         Value::Bool(b) => J::Bool(*b),
-        // Whole numbers as integers: `20`, not `20.0`.
-        Value::Number(n) if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 => J::from(*n as i64),
-        Value::Number(n) => serde_json::Number::from_f64(*n).map_or(J::Null, J::Number),
+        // Exactly as held: `20`, `0.3`, `18446744073709551616`.
+        Value::Number(n) => n.to_string().parse::<serde_json::Number>().map_or(J::Null, J::Number),
         Value::Text(t) => J::String(t.to_string()),
         Value::Date(d) => J::String(d.to_string()),
         Value::Days(n) => J::from(*n),

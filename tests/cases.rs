@@ -111,13 +111,15 @@ fn eval() {
     });
 }
 
-/// CLI cases: each `.args` file holds one command line, run from the repository root.
+/// CLI cases: each `.args` file holds one command line, run from the repository
+/// root; a `.stdin` file beside it is its standard input.
 #[test]
 fn cli() {
     insta::glob!("cases/cli/**/*.args", |path| {
         let line = read(path);
         let args: Vec<&str> = line.split_whitespace().collect();
-        let output = common::tenet(&args);
+        let input = std::fs::read(path.with_extension("stdin")).ok();
+        let output = common::tenet_with_input(&args, input.as_deref());
         let code = output.status.code().map_or(String::from("killed by a signal"), |code| code.to_string());
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -126,8 +128,10 @@ fn cli() {
         } else {
             assert_eq!(output.status.code(), Some(0), "{} is an `ok` case but failed:\n{stderr}", path.display());
         }
+        let given =
+            input.map(|input| format!("---- stdin ----\n{}", String::from_utf8_lossy(&input))).unwrap_or_default();
         insta::assert_snapshot!(format!(
-            "$ tenet {}\n---- exit: {code} ----\n---- stdout ----\n{stdout}---- stderr ----\n{stderr}",
+            "$ tenet {}\n{given}---- exit: {code} ----\n---- stdout ----\n{stdout}---- stderr ----\n{stderr}",
             args.join(" ")
         ));
     });

@@ -138,7 +138,10 @@ fn bad_facts_files() {
     ];
     let yaml_inputs: Vec<(&str, Vec<u8>)> = vec![
         ("nested_yaml", format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes()),
-        ("nested_yaml_blocks", (0..20_000).map(|depth| format!("{}- \n", "  ".repeat(depth))).collect::<String>().into_bytes()),
+        ("nested_yaml_flow_mappings", format!("as_of: {}x{}", "{a: ".repeat(100_000), "}".repeat(100_000)).into_bytes()),
+        ("nested_yaml_blocks", "- ".repeat(100_000).into_bytes()),
+        ("nested_yaml_indents", (0..3_000).map(|depth| format!("{}a:\n", " ".repeat(depth))).collect::<String>().into_bytes()),
+        ("oversized_yaml", format!("as_of: 2025-01-01\nwhy: \"{}\"\n", "x".repeat(17 * 1024 * 1024)).into_bytes()),
         ("yaml_alias_bomb", b"a: &a [x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n".to_vec()),
         ("not_yaml", b"kind: [unclosed\n".to_vec()),
     ];

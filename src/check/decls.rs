@@ -360,8 +360,7 @@ impl Checker<'_> {
                 )
                 .at(literal.span, format!("this is not {expected}"));
                 if let (LiteralKind::Number(n), Type::Days) = (found, ty) {
-                    diagnostic = diagnostic
-                        .help(format!("write a duration with its unit: `{} days`", crate::value::number_text(*n)));
+                    diagnostic = diagnostic.help(format!("write a duration with its unit: `{n} days`"));
                 }
                 if let (LiteralKind::Word(word), Type::Text) = (found, ty) {
                     diagnostic = diagnostic.help(format!("text is quoted: `\"{word}\"`"));

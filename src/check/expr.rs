@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::{Checker, FactId, OutcomeId, OutcomeKind};
 use crate::ast::{self, ArithOp, CompareOp, DutyState, ExprKind, LiteralKind};
 use crate::diag::Diagnostic;
-use crate::value::{Scalar, Type, Value};
+use crate::value::{ArithError, ArithKind, Scalar, Type, Value, arith};
 
 /// How many terms may stand between a rule and the facts it reads.
 const MAX_TERM_DEPTH: usize = 64;
@@ -75,23 +75,6 @@ pub enum Expr {
         body: Box<Expr>,
     },
     List(Vec<Expr>),
-}
-
-#[derive(Clone, Copy, Debug, Eq, PartialEq)]
-pub enum ArithKind {
-    /// `date + days`, `date - days`
-    DateShift {
-        subtract: bool,
-    },
-    /// `date - date`, in days
-    DateDiff,
-    /// `days + days`, `days - days`
-    Days {
-        subtract: bool,
-    },
-    Number {
-        subtract: bool,
-    },
 }
 
 /// Where an expression stands, which decides what it may read.
@@ -393,6 +376,19 @@ impl Checker<'_> {
                 return None;
             }
         };
+        // Constants are computed now, so a date past the calendar is an error here,
+        // not an unknown at evaluation.
+        if let (Expr::Const(a), Expr::Const(b)) = (&left_checked, &right_checked)
+            && arith(a, kind, b) == Err(ArithError::OutOfRange)
+        {
+            let text = self.text(whole.span);
+            self.report(
+                Diagnostic::error("tenet::check::out_of_range", format!("`{text}` is out of range"))
+                    .at(whole.span, "no such date or number")
+                    .help("dates run from -9999-01-01 to 9999-12-31; numbers have at most 28 digits"),
+            );
+            return None;
+        }
         Some((Expr::Arith { left: Box::new(left_checked), kind, right: Box::new(right_checked) }, ty))
     }
 

@@ -16,7 +16,8 @@ use crate::diag::Diagnostic;
 use crate::source::{FileId, Sources, Span};
 use crate::value::{EnumId, Scalar, Type, Value};
 
-pub use expr::{ArithKind, Expr};
+pub use crate::value::ArithKind;
+pub use expr::Expr;
 
 /// Index of a fact in [`Program::facts`] and in evaluated facts.
 #[derive(Clone, Copy, Debug, Default, Eq, Hash, Ord, PartialEq, PartialOrd)]
@@ -197,6 +198,9 @@ struct Names {
     term_checks: HashMap<(String, bool), Option<expr::TermCheck>>,
 }
 
+/// A recorded diagnostic's code, message and place.
+type Reported = (&'static str, String, Option<(FileId, u32, u32)>);
+
 struct Checker<'a> {
     sources: &'a Sources,
     program: Program,
@@ -207,7 +211,7 @@ struct Checker<'a> {
     /// Terms being expanded, to report a term defined through itself.
     expanding: Vec<String>,
     /// What `report` has recorded, to record each problem once.
-    reported: HashSet<(&'static str, String, Option<(FileId, u32, u32)>)>,
+    reported: HashSet<Reported>,
 }
 
 impl Checker<'_> {

@@ -3,8 +3,8 @@
 
 use super::State;
 use crate::ast::{CompareOp, DutyState};
-use crate::check::{ArithKind, Expr};
-use crate::value::Value;
+use crate::check::Expr;
+use crate::value::{ArithError, Value, arith};
 
 impl State<'_> {
     /// The value of an expression, or `None` when it is unknown.
@@ -49,7 +49,16 @@ impl State<'_> {
                 Some(Value::Bool(holds))
             }
             Expr::Present { fact, present } => Some(Value::Bool(self.facts.get(*fact).is_some() == *present)),
-            Expr::Arith { left, kind, right } => arith(self.value(left, env)?, *kind, self.value(right, env)?),
+            Expr::Arith { left, kind, right } => {
+                match arith(&self.value(left, env)?, *kind, &self.value(right, env)?) {
+                    Ok(value) => Some(value),
+                    Err(ArithError::OutOfRange) => {
+                        self.out_of_range.set(true);
+                        None
+                    }
+                    Err(ArithError::Operands) => None,
+                }
+            }
             Expr::Otherwise(parts) => parts.iter().find_map(|part| self.value(part, env)),
             Expr::Term(index) => {
                 let cell = self.terms.get(*index)?;
@@ -127,25 +136,4 @@ impl State<'_> {
         }
         if unknown { None } else { Some(false) }
     }
-}
-
-fn arith(left: Value, kind: ArithKind, right: Value) -> Option<Value> {
-    Some(match (left, kind, right) {
-        (Value::Date(date), ArithKind::DateShift { subtract }, Value::Days(days)) => {
-            let days = if subtract { days.checked_neg()? } else { days };
-            Value::Date(date.checked_add(jiff::Span::new().try_days(days).ok()?).ok()?)
-        }
-        (Value::Date(a), ArithKind::DateDiff, Value::Date(b)) => Value::Days(i64::from(a.since(b).ok()?.get_days())),
-        (Value::Days(a), ArithKind::Days { subtract }, Value::Days(b)) => {
-            Value::Days(if subtract { a.checked_sub(b)? } else { a.checked_add(b)? })
-        }
-        (Value::Number(a), ArithKind::Number { subtract }, Value::Number(b)) => {
-            let result = if subtract { a - b } else { a + b };
-            if !result.is_finite() {
-                return None;
-            }
-            Value::Number(result)
-        }
-        _ => return None,
-    })
 }

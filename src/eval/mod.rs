@@ -34,6 +34,47 @@ pub struct Outcome {
     pub skipped: Vec<(usize, usize)>,
     /// Duties of a weaker rule set aside by a stronger one: (weaker rule, stronger rule).
     pub overruled: Vec<(usize, usize)>,
+    /// Conditions and conclusions whose arithmetic went out of range. An outcome
+    /// with errors is no decision: callers report them instead.
+    pub errors: Vec<EvalError>,
+}
+
+/// A condition or conclusion that could not be computed: a date past the
+/// calendar or a number past 28 digits.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvalError {
+    /// The rule, or `None` for a block's `applies when`.
+    pub rule: Option<usize>,
+    pub block: Option<usize>,
+    /// The condition or conclusion as written.
+    pub text: String,
+}
+
+impl Outcome {
+    /// The evaluation errors as diagnostics, at the rule they occurred in.
+    pub fn error_diagnostics(&self, program: &Program) -> Vec<crate::diag::Diagnostic> {
+        self.errors
+            .iter()
+            .map(|error| {
+                let rule = error.rule.and_then(|index| program.rules.get(index));
+                let block = error.block.and_then(|index| program.blocks.get(index));
+                let place = match (rule, block) {
+                    (Some(rule), _) => format!("rule `{}`", rule.id),
+                    (None, Some(block)) => format!("the applicability of `{}`", block.id),
+                    (None, None) => String::from("a rule"),
+                };
+                let diagnostic = crate::diag::Diagnostic::error(
+                    "tenet::eval::out_of_range",
+                    format!("`{}` in {place} is out of range for these facts", error.text),
+                )
+                .help("dates run from -9999-01-01 to 9999-12-31 and numbers have at most 28 digits: check the facts' dates, days and amounts");
+                match rule {
+                    Some(rule) => diagnostic.at(rule.span, "computed here"),
+                    None => diagnostic,
+                }
+            })
+            .collect()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -97,6 +138,9 @@ struct State<'a> {
     skipped: Vec<(usize, usize)>,
     /// Each term's value, computed at its first use: by then everything it reads is final.
     terms: Vec<std::cell::OnceCell<Option<Value>>>,
+    /// Set when arithmetic goes out of range; turned into an [`EvalError`] by the caller.
+    out_of_range: std::cell::Cell<bool>,
+    errors: Vec<EvalError>,
 }
 
 /// The resolved state of one act.
@@ -122,14 +166,20 @@ pub fn evaluate(program: &Program, facts: &Facts) -> Outcome {
         status: vec![Status::NotInForce; program.rules.len()],
         skipped: Vec::new(),
         terms: (0..program.terms.len()).map(|_| std::cell::OnceCell::new()).collect(),
+        out_of_range: std::cell::Cell::new(false),
+        errors: Vec::new(),
     };
     let mut env = Vec::new();
     // Whether each block's `applies when` holds, and whether it is also in force.
-    let conditions: Vec<bool> = program
-        .blocks
-        .iter()
-        .map(|block| block.applies.as_ref().is_none_or(|applies| state.truth(&applies.expr, &mut env) == Some(true)))
-        .collect();
+    let mut conditions = Vec::with_capacity(program.blocks.len());
+    for (index, block) in program.blocks.iter().enumerate() {
+        let holds = block.applies.as_ref().is_none_or(|applies| {
+            let holds = state.truth(&applies.expr, &mut env) == Some(true);
+            state.check_range(None, Some(index), &applies.text);
+            holds
+        });
+        conditions.push(holds);
+    }
     let blocks: Vec<bool> = program
         .blocks
         .iter()
@@ -159,10 +209,14 @@ impl State<'_> {
         } else if rule.block.is_some_and(|block| !blocks.get(block).copied().unwrap_or(false)) {
             Status::NotApplicable
         } else {
-            let failed = rule.when.iter().enumerate().find_map(|(condition, when)| match self.truth(&when.expr, env) {
-                Some(true) => None,
-                Some(false) => Some(Status::Failed { condition, unknown: false }),
-                None => Some(Status::Failed { condition, unknown: true }),
+            let failed = rule.when.iter().enumerate().find_map(|(condition, when)| {
+                let truth = self.truth(&when.expr, env);
+                self.check_range(Some(index), None, &when.text);
+                match truth {
+                    Some(true) => None,
+                    Some(false) => Some(Status::Failed { condition, unknown: false }),
+                    None => Some(Status::Failed { condition, unknown: true }),
+                }
             });
             match failed {
                 Some(status) => status,
@@ -224,9 +278,17 @@ impl State<'_> {
                     Some(())
                 }
             };
+            self.check_range(Some(index), None, &effect.text);
             if done.is_none() {
                 self.skipped.push((index, position));
             }
+        }
+    }
+
+    /// Records an error if the expression just evaluated went out of range.
+    fn check_range(&mut self, rule: Option<usize>, block: Option<usize>, text: &str) {
+        if self.out_of_range.replace(false) {
+            self.errors.push(EvalError { rule, block, text: text.to_string() });
         }
     }
 
@@ -361,6 +423,7 @@ impl State<'_> {
             decisive,
             skipped: self.skipped,
             overruled,
+            errors: self.errors,
         }
     }
 

@@ -475,14 +475,15 @@ impl Lower {
         let text = pair.as_str();
         let kind = match pair.as_rule() {
             Rule::boolean => LiteralKind::Bool(text == "true"),
-            Rule::number => match text.parse::<f64>() {
-                Ok(number) if number.is_finite() => LiteralKind::Number(number),
-                _ => {
+            Rule::number => match crate::value::parse_number(text) {
+                Ok(number) => LiteralKind::Number(number),
+                Err(why) => {
                     self.diagnostics.push(
-                        Diagnostic::error("tenet::parse::number", format!("`{text}` is not a number tenet can hold"))
-                            .at(span, "too large"),
+                        Diagnostic::error("tenet::parse::number", format!("`{text}` cannot be held exactly"))
+                            .at(span, "too many digits")
+                            .help(why),
                     );
-                    LiteralKind::Number(0.0)
+                    LiteralKind::Number(rust_decimal::Decimal::ZERO)
                 }
             },
             Rule::string => LiteralKind::Text(self.string(pair).text),

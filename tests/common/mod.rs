@@ -1,13 +1,29 @@
 //! Helpers shared by the tests that run the `tenet` binary.
 
-use std::process::{Command, Output};
+use std::io::Write as _;
+use std::process::{Command, Output, Stdio};
 
 /// Runs `tenet` from the repository root, without colour.
+#[allow(dead_code, reason = "not every test binary runs tenet without input")]
 pub fn tenet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tenet"))
+    tenet_with_input(args, None)
+}
+
+/// Runs `tenet` from the repository root, without colour, with `input` on its
+/// standard input (none when `None`).
+pub fn tenet_with_input(args: &[&str], input: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tenet"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("NO_COLOR", "1")
-        .output()
-        .unwrap_or_else(|error| panic!("cannot run tenet: {error}"))
+        .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot run tenet: {error}"));
+    if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+        // A command that stops reading early closes the pipe; that is its business.
+        let _ = stdin.write_all(input);
+    }
+    child.wait_with_output().unwrap_or_else(|error| panic!("cannot run tenet: {error}"))
 }
