@@ -7,8 +7,17 @@ use crate::ast::*;
 use crate::diag::Diagnostic;
 use crate::source::{FileId, Span};
 
-/// How deep lowering may nest before reporting instead of recursing further.
-const MAX_DEPTH: usize = 128;
+/// How deep lowering may recurse before reporting instead of recursing further.
+/// Each bracket or quantifier the lexer lets through (at most
+/// [`super::MAX_NESTING`]) costs a few levels of grammar rules, so this guard
+/// only stops what the lexer's count cannot see.
+const MAX_DEPTH: usize = 1024;
+
+/// How many terms one `a + b - c ...` may have (it nests to the left).
+const MAX_SUM_TERMS: usize = 256;
+
+/// How many `not` may stand in a row.
+const MAX_NOTS: usize = 128;
 
 pub struct Lower {
     pub file: FileId,
@@ -294,7 +303,7 @@ impl Lower {
             if !self.diagnostics.iter().any(|diagnostic| diagnostic.code == "tenet::parse::too_deep") {
                 self.diagnostics.push(
                     Diagnostic::error("tenet::parse::too_deep", "this expression is nested too deeply")
-                        .at(span, "nested more than 128 levels here")
+                        .at(span, format!("nested more than {} levels here", super::MAX_NESTING))
                         .help("split the condition into simpler parts"),
                 );
             }
@@ -336,12 +345,12 @@ impl Lower {
             Rule::fallback => ExprKind::Otherwise(parts.into_iter().map(|part| self.expr(part)).collect()),
             Rule::negation => {
                 // `not not x`: the operand is the last part; each `not` wraps it once more.
-                if parts.len() > MAX_DEPTH {
+                if parts.len() > MAX_NOTS {
                     self.diagnostics.push(
                         Diagnostic::error("tenet::parse::too_deep", "too many `not` in a row")
                             .at(
                                 Span::new(self.file, span.start as usize, span.start as usize + 3),
-                                format!("more than {MAX_DEPTH} here"),
+                                format!("more than {MAX_NOTS} here"),
                             )
                             .help("two `not` cancel out; write the condition once"),
                     );
@@ -428,12 +437,12 @@ impl Lower {
     /// `a + b - c`, left-associative.
     fn sum(&mut self, parts: Vec<Pair<'_, Rule>>) -> Expr {
         // `a + b + c` nests to the left: bound it like any other nesting.
-        if parts.len() > 2 * MAX_DEPTH {
+        if parts.len() > MAX_SUM_TERMS {
             if let Some(first) = parts.first() {
                 let span = self.span(first);
                 self.diagnostics.push(
                     Diagnostic::error("tenet::parse::too_deep", "too many `+` and `-` in one expression")
-                        .at(span, format!("more than {MAX_DEPTH} terms from here"))
+                        .at(span, format!("more than {MAX_SUM_TERMS} terms from here"))
                         .help("split the computation into defined terms"),
                 );
             }

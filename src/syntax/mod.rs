@@ -14,10 +14,14 @@ use crate::source::{FileId, Span};
 use grammar::{Grammar, Rule};
 
 /// Brackets and quantifiers may nest this deep.
-const MAX_NESTING: usize = 64;
+pub(crate) const MAX_NESTING: usize = 64;
 
 /// Parses one rule file.
 pub fn parse(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
+    // Record what was expected at the furthest point reached, punctuation
+    // included, so an error points where the text went wrong (`enum D { yes no }`
+    // at `no`, not at `enum`).
+    pest::set_error_detail(true);
     let tokens = lexer::tokens(text);
     let mut items = Vec::new();
     let mut diagnostics = Vec::new();
@@ -57,23 +61,56 @@ fn syntax_error(
     (base, chunk_end): (usize, usize),
     error: &pest::error::Error<Rule>,
 ) -> Diagnostic {
-    let offset = base
-        + match error.location {
-            InputLocation::Pos(pos) => pos,
-            InputLocation::Span((start, _)) => start,
-        };
-    let found = lexer::describe_at(text, tokens, offset);
-    let mut expected: Vec<&str> = match &error.variant {
+    let at = match error.location {
+        InputLocation::Pos(pos) => pos,
+        InputLocation::Span((start, _)) => start,
+    };
+    let mut expected: Vec<String> = match &error.variant {
         ErrorVariant::ParsingError { positives, .. } => {
-            positives.iter().filter_map(|rule| grammar::describe(*rule)).collect()
+            positives.iter().filter_map(|rule| grammar::describe(*rule)).map(str::to_string).collect()
         }
         ErrorVariant::CustomError { .. } => Vec::new(),
     };
+    // pest's own error stops where a whole rule last failed; the attempts say how
+    // far the text matched and what could have come next there.
+    // Only where that point starts a token, every token before it is well formed,
+    // and the text at pest's point is not a reserved word standing for a name
+    // (which has a message of its own).
+    let moves_to = |further: usize| {
+        let (from, to) = (base + at, base + further);
+        let starts_token = tokens.iter().any(|token| token.start == to) || to >= text.len();
+        let well_formed =
+            tokens.iter().filter(|token| token.start >= from && token.start < to).all(|token| token.kind.is_some());
+        let reserved = lexer::describe_at(text, tokens, from).starts_with("reserved word")
+            && expected.iter().any(|words| words.contains("name"));
+        further > at && starts_token && well_formed && !reserved
+    };
+    let at = match error.parse_attempts() {
+        Some(attempts) if moves_to(attempts.max_position) => {
+            // Punctuation as written; keywords and the rest as grammar rules in words.
+            expected = attempts
+                .expected_tokens()
+                .iter()
+                .map(ToString::to_string)
+                .filter(|token| !token.is_empty() && token.chars().all(|char| "{}[](),:.=+-<>\"".contains(char)))
+                .map(|token| format!("`{token}`"))
+                .collect();
+            for stack in attempts.call_stacks() {
+                if let Some(words) = stack.deepest.get_rule().and_then(|rule| grammar::describe(*rule)) {
+                    expected.push(words.to_string());
+                }
+            }
+            attempts.max_position
+        }
+        _ => at,
+    };
+    let offset = base + at;
+    let found = lexer::describe_at(text, tokens, offset);
     expected.sort_unstable();
     expected.dedup();
     let wanted = match expected.as_slice() {
         [] => String::from("something else"),
-        [one] => (*one).to_string(),
+        [one] => one.clone(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
     };
     let end = tokens.iter().find(|token| token.start >= offset).map_or(offset, |token| token.end.max(offset));
