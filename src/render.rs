@@ -314,6 +314,13 @@ impl<'a> Report<'a> {
     /// applied with citations; with it also conditions and values, rules
     /// overridden and rules that did not apply.
     pub fn text(&self, explain: bool) -> String {
+        let out = self.text_raw(explain);
+        // Titles and citations come from rule files: an invisible character in
+        // them is written out, never passed to the reader's terminal.
+        crate::source::visible(&out).into_owned()
+    }
+
+    fn text_raw(&self, explain: bool) -> String {
         let mut out = String::new();
         let width = self.program.outcomes.iter().map(|def| label(&def.name).len()).max().unwrap_or(0);
         for (def, value) in self.program.outcomes.iter().zip(&self.outcome.values) {

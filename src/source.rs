@@ -48,8 +48,9 @@ impl Span {
 pub struct Source {
     pub name: String,
     pub text: Arc<str>,
-    /// The text as diagnostics show it: a lone `\r` becomes `\n` (the same
-    /// length, so spans stay valid). The same text when there is none.
+    /// The text as diagnostics show it: a lone `\r` becomes `\n` and an
+    /// invisible character a visible stand-in of the same length (so spans stay
+    /// valid and a snippet shows what tenet reads). The same text when there is none.
     pub shown: Arc<str>,
     /// Byte offset of the start of each line. A line ends at `\n`, `\r\n` or a
     /// lone `\r`, as an editor (and miette) shows it.
@@ -60,7 +61,7 @@ impl Source {
     pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
         let text = text.into();
         let line_starts = line_starts(&text);
-        let shown = without_lone_cr(&text).map_or_else(|| text.clone(), Arc::from);
+        let shown = for_display(&text).map_or_else(|| text.clone(), Arc::from);
         Source { name: name.into(), text, shown, line_starts }
     }
 
@@ -85,19 +86,69 @@ impl Source {
     }
 }
 
-/// `text` with every `\r` not followed by `\n` made a `\n`, if it has one.
-fn without_lone_cr(text: &str) -> Option<String> {
+/// The name of a character that is invisible or reorders text when shown:
+/// bidirectional controls and zero-width characters.
+pub fn invisible(char: char) -> Option<&'static str> {
+    Some(match char {
+        '\u{202A}' => "left-to-right embedding",
+        '\u{202B}' => "right-to-left embedding",
+        '\u{202C}' => "pop directional formatting",
+        '\u{202D}' => "left-to-right override",
+        '\u{202E}' => "right-to-left override",
+        '\u{2066}' => "left-to-right isolate",
+        '\u{2067}' => "right-to-left isolate",
+        '\u{2068}' => "first strong isolate",
+        '\u{2069}' => "pop directional isolate",
+        '\u{200E}' => "left-to-right mark",
+        '\u{200F}' => "right-to-left mark",
+        '\u{061C}' => "arabic letter mark",
+        '\u{200B}' => "zero width space",
+        '\u{200C}' => "zero width non-joiner",
+        '\u{200D}' => "zero width joiner",
+        '\u{2060}' => "word joiner",
+        '\u{FEFF}' => "zero width no-break space",
+        '\u{00AD}' => "soft hyphen",
+        _ => return None,
+    })
+}
+
+/// `text` with every invisible character written as `<U+202E>`, for output a
+/// person reads.
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|char| invisible(char).is_some()) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for char in text.chars() {
+        match invisible(char) {
+            Some(_) => {
+                let _ = std::fmt::Write::write_fmt(&mut out, format_args!("<U+{:04X}>", u32::from(char)));
+            }
+            None => out.push(char),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// `text` with every `\r` not followed by `\n` made a `\n` and every invisible
+/// character a visible one of the same length in UTF-8, if it has any.
+fn for_display(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let lone = |index: usize| bytes.get(index) == Some(&b'\r') && bytes.get(index + 1) != Some(&b'\n');
-    if !(0..bytes.len()).any(lone) {
+    let replace = |index: usize, char: char| {
+        if lone(index) {
+            Some('\n')
+        } else if invisible(char).is_some() && !(index == 0 && char == '\u{feff}') {
+            // U+FFFD and U+00A4 take 3 and 2 bytes, as the characters they stand for.
+            Some(if char.len_utf8() == 3 { '\u{fffd}' } else { '\u{a4}' })
+        } else {
+            None
+        }
+    };
+    if !text.char_indices().any(|(index, char)| replace(index, char).is_some()) {
         return None;
     }
-    // ASCII for ASCII: the text stays UTF-8 and every offset keeps its meaning.
-    let mut fixed = String::with_capacity(text.len());
-    for (index, char) in text.char_indices() {
-        fixed.push(if lone(index) { '\n' } else { char });
-    }
-    Some(fixed)
+    Some(text.char_indices().map(|(index, char)| replace(index, char).unwrap_or(char)).collect())
 }
 
 fn line_starts(text: &str) -> Vec<u32> {

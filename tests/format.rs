@@ -56,7 +56,11 @@ fn formatting_keeps_meaning_and_is_idempotent() {
         }
         let formatted = format(FileId(0), &text).unwrap_or_else(|_| panic!("{}: does not format", path.display()));
         let (again, problems) = parse(FileId(0), &formatted);
-        assert!(problems.is_empty(), "{}: formatted text does not parse:\n{formatted}", path.display());
+        assert!(
+            !problems.iter().any(|problem| problem.is_error()),
+            "{}: formatted text does not parse:\n{formatted}",
+            path.display()
+        );
         assert_eq!(tree, again, "{}: formatting changed the meaning", path.display());
         assert_eq!(
             format(FileId(0), &formatted).ok().as_deref(),

@@ -50,7 +50,62 @@ pub fn parse(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
             Err(error) => diagnostics.push(syntax_error(file, text, &tokens, (start, end), &error)),
         }
     }
+    diagnostics.extend(suspicious_text(file, text, &tokens));
     (File { items }, diagnostics)
+}
+
+/// How many suspicious characters or words one file reports before summing up.
+const MAX_SUSPICIOUS: usize = 20;
+
+/// Warnings for text that shows differently from what tenet reads: bidirectional
+/// controls and invisible characters anywhere (the "Trojan Source" attack), and
+/// words in strings and comments that mix scripts, such as a Cyrillic `у` in a
+/// Latin word (Unicode TS #39). Names and keywords are ASCII, so they cannot.
+fn suspicious_text(file: FileId, text: &str, tokens: &[lexer::Lexeme]) -> Vec<Diagnostic> {
+    use unicode_security::MixedScript as _;
+    let mut found = Vec::new();
+    for (offset, char) in text.char_indices() {
+        if let Some(name) = crate::source::invisible(char).filter(|_| !(offset == 0 && char == '\u{feff}')) {
+            found.push(
+                Diagnostic::warning(
+                    "tenet::parse::invisible_character",
+                    format!("the text holds an invisible character U+{:04X} ({name})", u32::from(char)),
+                )
+                .at(Span::new(file, offset, offset + char.len_utf8()), "invisible here")
+                .help("it can make the text display differently from what tenet reads; remove it"),
+            );
+        }
+    }
+    for token in tokens.iter().filter(|token| matches!(token.kind, Some(lexer::Token::String | lexer::Token::Comment)))
+    {
+        let Some(piece) = text.get(token.start..token.end) else { continue };
+        for word in piece.split(|char: char| !char.is_alphanumeric()) {
+            if word.is_ascii() || word.is_single_script() {
+                continue;
+            }
+            // `word` is a slice of `piece`: its place is the distance between them.
+            let at = token.start + (word.as_ptr() as usize - piece.as_ptr() as usize);
+            found.push(
+                Diagnostic::warning("tenet::parse::mixed_script", format!("the word `{word}` mixes scripts"))
+                    .at(Span::new(file, at, at + word.len()), "letters of more than one script")
+                    .help("a letter that looks Latin may be Cyrillic or Greek; retype the word"),
+            );
+        }
+    }
+    if found.len() > MAX_SUSPICIOUS {
+        let more = found.len() - MAX_SUSPICIOUS;
+        found.truncate(MAX_SUSPICIOUS);
+        if let Some(last) = found.last().and_then(|last| last.primary.clone()) {
+            found.push(
+                Diagnostic::warning(
+                    "tenet::parse::invisible_character",
+                    format!("{more} more invisible characters or mixed-script words in this file"),
+                )
+                .at(last.0, "the last one reported"),
+            );
+        }
+    }
+    found
 }
 
 /// A pest error in the user's words: what was expected and what was found.
