@@ -204,7 +204,7 @@ impl<'a> Report<'a> {
             let Some(def) = self.program.fact(*fact) else {
                 continue;
             };
-            let value = self.facts.get(*fact).map_or(Json::Null, |value| to_json(value, &self.program.enums));
+            let value = self.facts.get(*fact).map_or(Json::Null, |value| bounded(to_json(value, &self.program.enums)));
             values.insert(def.path.clone(), value);
         }
         for outcome in &condition.outcomes {
@@ -481,6 +481,31 @@ fn rule_heading(out: &mut String, rule: &RuleRef) {
     let _ = writeln!(out, "  {} {}{place}", rule.id, rule.title);
     for cite in &rule.citations {
         let _ = writeln!(out, "      cites {cite}");
+    }
+}
+
+/// How many items of a list, and characters of a text, an explanation shows.
+const SHOWN_ITEMS: usize = 20;
+const SHOWN_CHARS: usize = 200;
+
+/// A fact's value as an explanation shows it: a long list cut to its first
+/// items and a note of how many more, a long text to its first characters, so
+/// that an explanation stays small whatever the request holds.
+fn bounded(value: Json) -> Json {
+    match value {
+        Json::Array(mut items) if items.len() > SHOWN_ITEMS => {
+            let more = items.len() - SHOWN_ITEMS;
+            items.truncate(SHOWN_ITEMS);
+            items.push(Json::String(format!("… and {more} more")));
+            Json::Array(items.into_iter().map(bounded).collect())
+        }
+        Json::Array(items) => Json::Array(items.into_iter().map(bounded).collect()),
+        Json::String(text) if text.chars().count() > SHOWN_CHARS => {
+            let more = text.chars().count() - SHOWN_CHARS;
+            let shown: String = text.chars().take(SHOWN_CHARS).collect();
+            Json::String(format!("{shown}… ({more} more characters)"))
+        }
+        other => other,
     }
 }
 
