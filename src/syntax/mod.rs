@@ -16,12 +16,11 @@ use grammar::{Grammar, Rule};
 /// Brackets and quantifiers may nest this deep.
 pub(crate) const MAX_NESTING: usize = 64;
 
+/// The largest broken item parsed again for a precise error (bytes).
+const MAX_DETAILED_ITEM: usize = 64 * 1024;
+
 /// Parses one rule file.
 pub fn parse(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
-    // Record what was expected at the furthest point reached, punctuation
-    // included, so an error points where the text went wrong (`enum D { yes no }`
-    // at `no`, not at `enum`).
-    pest::set_error_detail(true);
     let tokens = lexer::tokens(text);
     let mut items = Vec::new();
     let mut diagnostics = Vec::new();
@@ -47,7 +46,23 @@ pub fn parse(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
                 }
                 diagnostics.append(&mut lower.diagnostics);
             }
-            Err(error) => diagnostics.push(syntax_error(file, text, &tokens, (start, end), &error)),
+            Err(error) => {
+                // Parse the broken item again recording what was expected at the
+                // furthest point reached, punctuation included, so the error points
+                // where the text went wrong (`enum D { yes no }` at `no`, not at
+                // `enum`). Only broken items pay for the record, and only items of
+                // a size a person writes: the record costs an allocation per character.
+                let detailed = if chunk.len() <= MAX_DETAILED_ITEM {
+                    pest::set_error_detail(true);
+                    let detailed = Grammar::parse(Rule::item_only, chunk).err();
+                    pest::set_error_detail(false);
+                    detailed
+                } else {
+                    None
+                };
+                let error = detailed.unwrap_or(error);
+                diagnostics.push(syntax_error(file, text, &tokens, (start, end), &error));
+            }
         }
     }
     diagnostics.extend(suspicious_text(file, text, &tokens));
