@@ -40,6 +40,23 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
             Err(error) => diagnostics.push(io_error(file, &error)),
         }
     }
+    let count = files.len();
+    front_end(sources, diagnostics, count)
+}
+
+/// Parses and checks rule files given as text: (name, text) pairs, in order.
+/// The same as [`load`] without the disk; for tools that hold the text (an
+/// editor, a fuzzer, a test).
+pub fn load_texts(files: &[(String, String)]) -> Loaded {
+    let mut sources = Sources::default();
+    for (name, text) in files {
+        sources.add(name.clone(), text.as_str());
+    }
+    front_end(sources, Vec::new(), files.len())
+}
+
+/// `syntax` and `check` over every source, after the problems of reading them.
+fn front_end(sources: Sources, mut diagnostics: Vec<Diagnostic>, count: usize) -> Loaded {
     let mut trees = Vec::new();
     let mut parse_errors = false;
     for (id, source) in sources.iter() {
@@ -58,7 +75,6 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
         program
     };
     diagnostics.sort_by_key(|diagnostic| diagnostic.primary.as_ref().map(|(span, _)| (span.file, span.start)));
-    let count = files.len();
     Loaded { sources, program, trees, diagnostics, files: count }
 }
 
