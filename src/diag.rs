@@ -78,9 +78,12 @@ impl Diagnostic {
 
 /// The closest candidate by edit distance, if it is close enough to be a likely typo.
 pub fn did_you_mean<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (wrong.chars().count() / 3).max(2);
+    let length = wrong.chars().count();
+    let limit = (length / 3).max(2);
     candidates
         .into_iter()
+        // Lengths further apart than the limit cannot be within it: skip the distance.
+        .filter(|candidate| candidate.chars().count().abs_diff(length) <= limit)
         .map(|candidate| (strsim::damerau_levenshtein(wrong, candidate), candidate))
         .filter(|(distance, _)| *distance <= limit)
         .min()
