@@ -69,3 +69,13 @@ fn evaluate_and_explain(bencher: divan::Bencher, name: &str) {
 fn main() {
     divan::main();
 }
+
+/// `eval --ask`'s extra work on a US warrant that omits the customer type:
+/// every combination of the classes of the facts it leaves out.
+#[divan::bench]
+fn provisional_dependencies(bencher: divan::Bencher) {
+    let json = std::fs::read("tests/cases/analysis/us-warrant-no-customer-type.json").expect("request");
+    let facts = facts::from_json(&FIXTURE.program, &FIXTURE.schema, &json, None).expect("valid facts");
+    let outcome = tenet::eval::evaluate(&FIXTURE.program, &facts);
+    bencher.bench(|| tenet::analysis::depend::dependencies(&FIXTURE.program, divan::black_box(&facts), &outcome));
+}

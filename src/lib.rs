@@ -11,6 +11,7 @@
 //! [`cases`] runs case files (`tenet test`), [`diff`] compares two versions of a rule
 //! set by meaning and by impact (`tenet diff`).
 
+pub mod analysis;
 pub mod ast;
 pub mod cases;
 pub mod check;

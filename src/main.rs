@@ -60,6 +60,9 @@ enum Command {
         /// Explain: conditions with their values, overridden rules, rules that did not apply
         #[arg(long)]
         explain: bool,
+        /// Name the fewest facts the request leaves out whose answers settle a provisional decision, most decisive first
+        #[arg(long)]
+        ask: bool,
     },
     /// Rewrite rule files in canonical layout; comments are kept word for word.
     ///
@@ -220,7 +223,7 @@ fn run(cli: Cli) -> u8 {
             let _ = std::io::stdout().write_all(text.as_bytes());
             code.max(u8::from(!diagnostics.is_empty()))
         }
-        Command::Eval { rules, facts: facts_path, as_of, format, explain } => {
+        Command::Eval { rules, facts: facts_path, as_of, format, explain, ask } => {
             let loaded = load(&[rules]);
             if loaded.has_errors() {
                 report(&loaded.diagnostics, &loaded.sources);
@@ -251,7 +254,9 @@ fn run(cli: Cli) -> u8 {
                 report(&outcome.error_diagnostics(program), &loaded.sources);
                 return 1;
             }
-            let report = Report::new(program, &facts, &outcome);
+            // An outcome that facts the request leaves out would change is provisional.
+            let dependencies = tenet::analysis::depend::dependencies(program, &facts, &outcome);
+            let report = Report::new(program, &facts, &outcome).with_dependencies(&dependencies, ask);
             let text = match format {
                 Format::Json => {
                     let json = report.json(explain);

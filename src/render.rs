@@ -7,8 +7,10 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
+use crate::analysis::depend::{Dependencies, Settled};
+use crate::analysis::domain::{ANOTHER_TEXT, OTHER_TEXT};
 use crate::ast::Strength;
-use crate::check::{Condition, OutcomeKind, Program, RuleDef};
+use crate::check::{Condition, FactId, OutcomeId, OutcomeKind, Program, RuleDef};
 use crate::eval::{ConflictSubject, Outcome, OutcomeValue, Status};
 use crate::facts::Facts;
 use crate::value::{Shown, Value, enum_name, to_json};
@@ -106,11 +108,120 @@ pub struct Report<'a> {
     program: &'a Program,
     facts: &'a Facts,
     outcome: &'a Outcome,
+    /// What the facts left out could change, when it was worked out.
+    dependencies: Option<&'a Dependencies>,
+    /// Whether to name the facts to ask for (`eval --ask`).
+    ask: bool,
 }
 
 impl<'a> Report<'a> {
     pub fn new(program: &'a Program, facts: &'a Facts, outcome: &'a Outcome) -> Self {
-        Report { program, facts, outcome }
+        Report { program, facts, outcome, dependencies: None, ask: false }
+    }
+
+    /// Reports also which outcomes are provisional and on which missing facts
+    /// they depend; with `ask`, the fewest facts that settle them.
+    pub fn with_dependencies(mut self, dependencies: &'a Dependencies, ask: bool) -> Self {
+        self.dependencies = Some(dependencies);
+        self.ask = ask;
+        self
+    }
+
+    fn provisional(&self, name: &str) -> bool {
+        let id = self.program.outcomes.iter().position(|def| def.name == name);
+        self.dependencies.zip(id).is_some_and(|(dependencies, id)| dependencies.is_provisional(OutcomeId(id as u32)))
+    }
+
+    fn fact_path(&self, id: FactId) -> String {
+        self.program.fact(id).map(|def| def.path.clone()).unwrap_or_default()
+    }
+
+    /// `provisional`, `depends_on` and (with `ask`) `ask`, as JSON fields.
+    fn dependencies_json(&self, map: &mut Map<String, Json>) {
+        let Some(dependencies) = self.dependencies else { return };
+        let name = |id: OutcomeId| self.program.outcome(id).map(|def| def.name.clone()).unwrap_or_default();
+        let provisional: Vec<String> =
+            dependencies.outcomes.iter().map(|dependency| name(dependency.outcome)).collect();
+        map.insert(String::from("provisional"), Json::from(provisional));
+        let mut depends_on = Vec::new();
+        for dependency in &dependencies.outcomes {
+            for (fact, classes) in &dependency.facts {
+                let mut values = Map::new();
+                for (value, results) in classes {
+                    let results: Vec<Json> = results.iter().map(settled_json).collect();
+                    values.insert(self.show_class(value), Json::from(results));
+                }
+                let mut entry = Map::new();
+                entry.insert(String::from("outcome"), Json::from(name(dependency.outcome)));
+                entry.insert(String::from("fact"), Json::from(self.fact_path(*fact)));
+                entry.insert(String::from("values"), Json::Object(values));
+                depends_on.push(Json::Object(entry));
+            }
+        }
+        map.insert(String::from("depends_on"), Json::from(depends_on));
+        if !dependencies.outcomes.is_empty() {
+            let unexplored: Vec<String> = dependencies.unexplored.iter().map(|fact| self.fact_path(*fact)).collect();
+            map.insert(String::from("dependencies_complete"), Json::from(unexplored.is_empty() && dependencies.exact));
+            if !unexplored.is_empty() {
+                map.insert(String::from("not_explored"), Json::from(unexplored));
+            }
+        }
+        if self.ask {
+            let ask: Vec<String> = dependencies.ask.iter().map(|fact| self.fact_path(*fact)).collect();
+            map.insert(String::from("ask"), Json::from(ask));
+        }
+    }
+
+    /// A class representative as a person reads it: `enterprise`, `true`, `any other text`.
+    fn show_class(&self, value: &Value) -> String {
+        match value {
+            Value::Text(text) if text.as_ref() == OTHER_TEXT || text.as_ref() == ANOTHER_TEXT => {
+                String::from("any other text")
+            }
+            Value::Text(text) => text.to_string(),
+            other => self.show(other),
+        }
+    }
+
+    /// The provisional outcomes, what they depend on and (with `ask`) what to ask.
+    fn dependencies_text(&self, out: &mut String) {
+        let Some(dependencies) = self.dependencies else { return };
+        if dependencies.outcomes.is_empty() {
+            if self.ask {
+                out.push_str("\nNothing to ask: no fact the request leaves out would change a decision.\n");
+            }
+            return;
+        }
+        out.push_str("\nProvisional: facts the request leaves out would change this\n");
+        for dependency in &dependencies.outcomes {
+            let name = self.program.outcome(dependency.outcome).map_or(String::new(), |def| label(&def.name));
+            let possible: Vec<String> = dependency.possible.iter().map(settled_text).collect();
+            let _ = writeln!(out, "  {name} could be: {}", possible.join(", "));
+            for (fact, classes) in &dependency.facts {
+                let mut seen: Vec<(String, Vec<String>)> = Vec::new();
+                for (value, results) in classes {
+                    let results: Vec<String> = results.iter().map(settled_text).collect();
+                    seen.push((self.show_class(value), results));
+                }
+                seen.dedup_by(|later, earlier| later.0 == earlier.0);
+                let parts: Vec<String> =
+                    seen.iter().map(|(value, results)| format!("{value} → {}", results.join(" or "))).collect();
+                let _ = writeln!(out, "    depends on {}: {}", self.fact_path(*fact), parts.join("; "));
+            }
+        }
+        if !dependencies.unexplored.is_empty() {
+            let names: Vec<String> = dependencies.unexplored.iter().map(|fact| self.fact_path(*fact)).collect();
+            let _ = writeln!(out, "  (not combined with the others, too many combinations: {})", names.join(", "));
+        }
+        if !dependencies.exact {
+            out.push_str("  (numbers or dates compared in ways the classes only sample: other values may differ)\n");
+        }
+        if self.ask && !dependencies.ask.is_empty() {
+            out.push_str("\nTo settle it, ask (most decisive first):\n");
+            for (position, fact) in dependencies.ask.iter().enumerate() {
+                let _ = writeln!(out, "  {}. {}", position + 1, self.fact_path(*fact));
+            }
+        }
     }
 
     fn rule_ref(&self, index: usize) -> RuleRef {
@@ -304,6 +415,7 @@ impl<'a> Report<'a> {
         let rules: Vec<String> = self.outcome.fired.iter().map(|rule| self.rule_id(*rule)).collect();
         map.insert(String::from("rules"), Json::from(rules));
         map.insert(String::from("conflicts"), serde_json::to_value(self.conflicts()).unwrap_or(Json::Null));
+        self.dependencies_json(&mut map);
         if explain {
             map.insert(String::from("explanation"), serde_json::to_value(self.explanation()).unwrap_or(Json::Null));
         }
@@ -325,7 +437,13 @@ impl<'a> Report<'a> {
         let width = self.program.outcomes.iter().map(|def| label(&def.name).len()).max().unwrap_or(0);
         for (def, value) in self.program.outcomes.iter().zip(&self.outcome.values) {
             self.outcome_text(&mut out, &label(&def.name), width, def.kind, value);
+            if self.provisional(&def.name) {
+                // The line just written ends in a newline: mark it before that.
+                out.pop();
+                out.push_str("  (provisional)\n");
+            }
         }
+        self.dependencies_text(&mut out);
         let conflicts = self.conflicts();
         if !conflicts.is_empty() {
             out.push_str("\nConflicts (never resolved automatically):\n");
@@ -457,6 +575,22 @@ fn strength_word(strength: Strength) -> &'static str {
 }
 
 /// `fallback_decision` → `Fallback decision`.
+fn settled_text(settled: &Settled) -> String {
+    match settled {
+        Settled::Value(value) => value.clone(),
+        Settled::Unset => String::from("none"),
+        Settled::Conflict => String::from("a conflict"),
+    }
+}
+
+fn settled_json(settled: &Settled) -> Json {
+    match settled {
+        Settled::Value(value) => Json::from(value.as_str()),
+        Settled::Unset => Json::Null,
+        Settled::Conflict => Json::from("conflict"),
+    }
+}
+
 fn label(name: &str) -> String {
     let spaced = name.replace('_', " ");
     let mut chars = spaced.chars();

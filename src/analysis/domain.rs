@@ -1,0 +1,401 @@
+//! The classes of a fact's values that the rules can tell apart.
+//!
+//! Each class is given by one representative value. Enumerations and booleans
+//! have one class per value. A text is one of the texts the rules name, or
+//! something else (two representatives, so that two facts can differ). A
+//! number, a number of days or a date is cut at every threshold the rules
+//! compare it with, solved for the fact (`end_date - as_of > 0 days` cuts
+//! `end_date` at `as_of`): each threshold, a value between two neighbours, and
+//! one beyond each end. A list of enumeration values is any subset of them (up
+//! to six values), otherwise each single value, none and all.
+//!
+//! A domain is *exact* when every value of the fact behaves like the
+//! representative of its class in every expression of the program: the fact
+//! is only compared with constants (and the date of evaluation), tested for
+//! presence, or (for texts, enumerations and booleans) compared with anything.
+//! Otherwise the representatives are a careful sample and the domain says so.
+
+use std::collections::BTreeSet;
+
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+
+use crate::check::{ArithKind, Expr, FactId, Program};
+use crate::value::{Scalar, Type, Value};
+
+/// The representatives of a fact's classes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Domain {
+    pub values: Vec<Value>,
+    /// Whether the classes are exactly the ones the rules can tell apart.
+    pub exact: bool,
+}
+
+/// A text no rule names: the class of every other text.
+pub const OTHER_TEXT: &str = "(any other text)";
+/// A second such text, so that two text facts can be different others.
+pub const ANOTHER_TEXT: &str = "(another text)";
+
+/// Lists of at most this many enumeration values are enumerated as all subsets.
+const MAX_SUBSET_VALUES: usize = 6;
+
+/// What the program compares one fact with.
+#[derive(Default)]
+struct Uses {
+    numbers: BTreeSet<Decimal>,
+    days: BTreeSet<i64>,
+    dates: BTreeSet<Date>,
+    texts: BTreeSet<String>,
+    /// Used some other way than against constants: the classes are a sample.
+    inexact: bool,
+}
+
+/// The domain of every fact, by [`FactId`]. `as_of` is the date of evaluation,
+/// which rules compare dates with; it is itself a constant here.
+pub fn domains(program: &Program, as_of: Date) -> Vec<Domain> {
+    let mut uses: Vec<Uses> = program.facts.iter().map(|_| Uses::default()).collect();
+    let mut all_texts = BTreeSet::new();
+    let mut visit = |expr: &Expr| collect(program, as_of, expr, &mut uses, &mut all_texts);
+    for term in &program.terms {
+        visit(term);
+    }
+    for block in &program.blocks {
+        if let Some(applies) = &block.applies {
+            visit(&applies.expr);
+        }
+    }
+    for rule in &program.rules {
+        for condition in &rule.when {
+            visit(&condition.expr);
+        }
+        for effect in &rule.then {
+            match &effect.kind {
+                crate::check::EffectKind::SetOne { value, .. } | crate::check::EffectKind::SetKey { value, .. } => {
+                    visit(value)
+                }
+                crate::check::EffectKind::Add { values, .. } => values.iter().for_each(&mut visit),
+                _ => {}
+            }
+        }
+    }
+    program.facts.iter().zip(uses).map(|(fact, uses)| domain(program, fact.ty, &uses, &all_texts)).collect()
+}
+
+fn domain(program: &Program, ty: Type, uses: &Uses, all_texts: &BTreeSet<String>) -> Domain {
+    let scalar = |scalar: Scalar| -> Vec<Value> {
+        match scalar {
+            Scalar::Bool => vec![Value::Bool(true), Value::Bool(false)],
+            Scalar::Enum(id) => (0..program.enum_values(id).len() as u32).map(|index| Value::Enum(id, index)).collect(),
+            Scalar::Text => {
+                let texts = if uses.texts.is_empty() { all_texts } else { &uses.texts };
+                texts
+                    .iter()
+                    .map(String::as_str)
+                    .chain([OTHER_TEXT, ANOTHER_TEXT])
+                    .map(|text| Value::Text(text.into()))
+                    .collect()
+            }
+            Scalar::Number => between(
+                &uses.numbers,
+                |a, b| b.checked_sub(a).and_then(|gap| a.checked_add(gap / Decimal::TWO)).unwrap_or(a),
+                |n| n.checked_sub(Decimal::ONE).unwrap_or(n),
+                |n| n.checked_add(Decimal::ONE).unwrap_or(n),
+            )
+            .into_iter()
+            .map(Value::Number)
+            .collect(),
+            Scalar::Days => between(
+                &uses.days,
+                |a, b| a + b.saturating_sub(a) / 2,
+                |n| n.saturating_sub(1),
+                |n| n.saturating_add(1),
+            )
+            .into_iter()
+            .map(Value::Days)
+            .collect(),
+            Scalar::Date => between(
+                &uses.dates,
+                |a, b| a.checked_add(jiff::Span::new().days(i64::from((b - a).get_days()) / 2)).unwrap_or(a),
+                |d| d.yesterday().unwrap_or(d),
+                |d| d.tomorrow().unwrap_or(d),
+            )
+            .into_iter()
+            .map(Value::Date)
+            .collect(),
+        }
+    };
+    match ty {
+        Type::List(element) => {
+            let items = scalar(element);
+            let exact = matches!(element, Scalar::Enum(_) | Scalar::Bool) && items.len() <= MAX_SUBSET_VALUES;
+            let values = if exact {
+                (0..1u32 << items.len())
+                    .map(|mask| {
+                        let chosen: Vec<Value> = items
+                            .iter()
+                            .enumerate()
+                            .filter(|(index, _)| mask & (1 << index) != 0)
+                            .map(|(_, item)| item.clone())
+                            .collect();
+                        Value::List(chosen.into())
+                    })
+                    .collect()
+            } else {
+                std::iter::once(Value::List(Vec::new().into()))
+                    .chain(items.iter().map(|item| Value::List(vec![item.clone()].into())))
+                    .chain(std::iter::once(Value::List(items.clone().into())))
+                    .collect()
+            };
+            Domain { values, exact }
+        }
+        other => {
+            let Some(element) = other.scalar() else {
+                return Domain { values: Vec::new(), exact: false };
+            };
+            let exact = match element {
+                Scalar::Bool | Scalar::Enum(_) | Scalar::Text => true,
+                Scalar::Number | Scalar::Days | Scalar::Date => !uses.inexact,
+            };
+            Domain { values: scalar(element), exact }
+        }
+    }
+}
+
+/// Each threshold, one value between each two neighbours (where there is
+/// room), and one beyond each end; a single arbitrary value when there is no
+/// threshold.
+fn between<T: Copy + Ord + Default>(
+    thresholds: &BTreeSet<T>,
+    middle: impl Fn(T, T) -> T,
+    below: impl Fn(T) -> T,
+    above: impl Fn(T) -> T,
+) -> Vec<T> {
+    let (Some(first), Some(last)) = (thresholds.first(), thresholds.last()) else {
+        return vec![T::default()];
+    };
+    let mut values = BTreeSet::new();
+    values.insert(below(*first));
+    values.insert(above(*last));
+    let sorted: Vec<T> = thresholds.iter().copied().collect();
+    for pair in sorted.windows(2) {
+        if let [a, b] = pair {
+            values.insert(middle(*a, *b));
+        }
+    }
+    values.extend(sorted);
+    values.into_iter().collect()
+}
+
+/// The expression a term stands for, through terms defined as other terms.
+fn resolved<'a>(program: &'a Program, mut expr: &'a Expr) -> &'a Expr {
+    for _ in 0..64 {
+        match expr {
+            Expr::Term(index) => match program.terms.get(*index) {
+                Some(body) => expr = body,
+                None => break,
+            },
+            _ => break,
+        }
+    }
+    expr
+}
+
+/// A constant, or the date of evaluation, which is fixed for a request.
+fn constant(program: &Program, as_of: Date, expr: &Expr) -> Option<Value> {
+    match resolved(program, expr) {
+        Expr::Const(value) => Some(value.clone()),
+        Expr::Fact(id) if *id == program.as_of => Some(Value::Date(as_of)),
+        Expr::Arith { left, kind, right } => {
+            crate::value::arith(&constant(program, as_of, left)?, *kind, &constant(program, as_of, right)?).ok()
+        }
+        _ => None,
+    }
+}
+
+/// A fact, or a fact shifted by a constant (`end_date - 3 days`, `n + 2`): the
+/// fact and how to solve `fact-ish = c` for the fact.
+fn shifted(program: &Program, as_of: Date, expr: &Expr) -> Option<(FactId, Option<(ArithKind, Value)>)> {
+    match resolved(program, expr) {
+        Expr::Fact(id) if *id != program.as_of => Some((*id, None)),
+        Expr::Arith { left, kind, right } => match (resolved(program, left), *kind) {
+            (Expr::Fact(id), ArithKind::DateShift { .. } | ArithKind::Number { .. } | ArithKind::Days { .. })
+                if *id != program.as_of =>
+            {
+                Some((*id, Some((*kind, constant(program, as_of, right)?))))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Solves `fact (+|-) shift = c` for the fact: the threshold the comparison cuts at.
+fn solve(value: Value, shift: Option<&(ArithKind, Value)>) -> Option<Value> {
+    let Some((kind, by)) = shift else { return Some(value) };
+    let inverse = match kind {
+        ArithKind::DateShift { subtract } => ArithKind::DateShift { subtract: !subtract },
+        ArithKind::Days { subtract } => ArithKind::Days { subtract: !subtract },
+        ArithKind::Number { subtract } => ArithKind::Number { subtract: !subtract },
+        ArithKind::DateDiff => return None,
+    };
+    crate::value::arith(&value, inverse, by).ok()
+}
+
+fn note(uses: &mut Uses, value: &Value, all_texts: &mut BTreeSet<String>) {
+    match value {
+        Value::Number(n) => {
+            uses.numbers.insert(*n);
+        }
+        Value::Days(n) => {
+            uses.days.insert(*n);
+        }
+        Value::Date(d) => {
+            uses.dates.insert(*d);
+        }
+        Value::Text(t) => {
+            uses.texts.insert(t.to_string());
+            all_texts.insert(t.to_string());
+        }
+        Value::List(items) => items.iter().for_each(|item| note(uses, item, all_texts)),
+        Value::Bool(_) | Value::Enum(..) => {}
+    }
+}
+
+/// Records what each fact is compared with, and marks facts used otherwise.
+fn collect(program: &Program, as_of: Date, expr: &Expr, uses: &mut [Uses], all_texts: &mut BTreeSet<String>) {
+    let compared = |left: &Expr, right: &Expr, uses: &mut [Uses], all_texts: &mut BTreeSet<String>| -> bool {
+        for (fact_side, other) in [(left, right), (right, left)] {
+            if let (Some((id, shift)), Some(value)) =
+                (shifted(program, as_of, fact_side), constant(program, as_of, other))
+                && let Some(slot) = uses.get_mut(id.0 as usize)
+            {
+                match solve(value, shift.as_ref()) {
+                    Some(threshold) => note(slot, &threshold, all_texts),
+                    None => slot.inexact = true,
+                }
+                return true;
+            }
+        }
+        false
+    };
+    match expr {
+        Expr::Is { left, right, .. } | Expr::Compare { left, right, .. } | Expr::In { left, right, .. } => {
+            if !compared(left, right, uses, all_texts) {
+                mark_facts(program, left, uses);
+                mark_facts(program, right, uses);
+            }
+            if let Expr::Const(value) = left.as_ref() {
+                all_texts_of(value, all_texts);
+            }
+            if let Expr::Const(value) = right.as_ref() {
+                all_texts_of(value, all_texts);
+            }
+            // Membership of a constant in a list fact: the constant names an element.
+            if let (Some(value), Expr::Fact(id)) = (constant(program, as_of, left), resolved(program, right))
+                && let Some(slot) = uses.get_mut(id.0 as usize)
+            {
+                note(slot, &value, all_texts);
+            }
+        }
+        Expr::InTexts { left, texts, .. } => {
+            if let Expr::Fact(id) = resolved(program, left)
+                && let Some(slot) = uses.get_mut(id.0 as usize)
+            {
+                for text in texts.iter() {
+                    slot.texts.insert(text.to_string());
+                }
+            }
+            all_texts.extend(texts.iter().map(ToString::to_string));
+            collect(program, as_of, left, uses, all_texts);
+        }
+        Expr::InEnums { left, .. } => collect(program, as_of, left, uses, all_texts),
+        Expr::Quantified { list, body, .. } => {
+            // The elements of a list fact are compared with what the body compares
+            // the variable with.
+            let mut element = Uses::default();
+            elements(body, &mut element, all_texts);
+            if let Expr::Fact(id) = resolved(program, list)
+                && let Some(slot) = uses.get_mut(id.0 as usize)
+            {
+                slot.texts.extend(element.texts);
+                slot.numbers.extend(element.numbers);
+            } else {
+                collect(program, as_of, list, uses, all_texts);
+            }
+            collect(program, as_of, body, uses, all_texts);
+        }
+        Expr::Not(inner) => collect(program, as_of, inner, uses, all_texts),
+        Expr::And(parts) | Expr::Or(parts) | Expr::Otherwise(parts) | Expr::List(parts) => {
+            parts.iter().for_each(|part| collect(program, as_of, part, uses, all_texts));
+        }
+        Expr::Arith { .. } => mark_facts(program, expr, uses),
+        Expr::Const(value) => all_texts_of(value, all_texts),
+        Expr::Fact(_)
+        | Expr::Var(_)
+        | Expr::Outcome(_)
+        | Expr::OutcomeKey(..)
+        | Expr::Duty { .. }
+        | Expr::Present { .. }
+        | Expr::Term(_) => {}
+    }
+}
+
+fn all_texts_of(value: &Value, all_texts: &mut BTreeSet<String>) {
+    match value {
+        Value::Text(text) => {
+            all_texts.insert(text.to_string());
+        }
+        Value::List(items) => items.iter().for_each(|item| all_texts_of(item, all_texts)),
+        _ => {}
+    }
+}
+
+/// Constants a quantifier's body compares its variable with.
+fn elements(body: &Expr, element: &mut Uses, all_texts: &mut BTreeSet<String>) {
+    match body {
+        Expr::Is { left, right, .. } | Expr::Compare { left, right, .. } | Expr::In { left, right, .. } => {
+            for (var, other) in [(left, right), (right, left)] {
+                if matches!(var.as_ref(), Expr::Var(0))
+                    && let Expr::Const(value) = other.as_ref()
+                {
+                    note(element, value, all_texts);
+                }
+            }
+        }
+        Expr::InTexts { left, texts, .. } if matches!(left.as_ref(), Expr::Var(0)) => {
+            element.texts.extend(texts.iter().map(ToString::to_string));
+        }
+        Expr::Not(inner) => elements(inner, element, all_texts),
+        Expr::And(parts) | Expr::Or(parts) => parts.iter().for_each(|part| elements(part, element, all_texts)),
+        _ => {}
+    }
+}
+
+/// Marks every number, days or date fact in `expr` as used some other way.
+fn mark_facts(program: &Program, expr: &Expr, uses: &mut [Uses]) {
+    match expr {
+        Expr::Fact(id) if *id != program.as_of => {
+            if let Some(slot) = uses.get_mut(id.0 as usize) {
+                slot.inexact = true;
+            }
+        }
+        Expr::Arith { left, right, .. }
+        | Expr::Is { left, right, .. }
+        | Expr::Compare { left, right, .. }
+        | Expr::In { left, right, .. } => {
+            mark_facts(program, left, uses);
+            mark_facts(program, right, uses);
+        }
+        Expr::Not(inner) | Expr::InEnums { left: inner, .. } | Expr::InTexts { left: inner, .. } => {
+            mark_facts(program, inner, uses)
+        }
+        Expr::And(parts) | Expr::Or(parts) | Expr::Otherwise(parts) | Expr::List(parts) => {
+            parts.iter().for_each(|part| mark_facts(program, part, uses));
+        }
+        Expr::Quantified { list, body, .. } => {
+            mark_facts(program, list, uses);
+            mark_facts(program, body, uses);
+        }
+        _ => {}
+    }
+}
