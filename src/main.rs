@@ -9,6 +9,8 @@ use jiff::civil::Date;
 
 use std::collections::BTreeMap;
 
+mod cli;
+
 use tenet::cases;
 use tenet::diag::{Diagnostic, ErrorFormat, render};
 use tenet::facts::{self, Schema};
@@ -49,8 +51,11 @@ enum Command {
         /// A rule file, or a directory of `*.tenet` files
         rules: PathBuf,
         /// The request's facts, as JSON (or YAML, for `.yaml` and `.yml` files); `-` reads JSON from standard input (at most 16 MiB)
-        #[arg(long)]
-        facts: PathBuf,
+        #[arg(long, required_unless_present = "batch", conflicts_with = "batch")]
+        facts: Option<PathBuf>,
+        /// Evaluate many requests: NDJSON (one per line) or a JSON array, from a file or `-` (standard input); writes one JSON outcome per line, in order, using every core
+        #[arg(long, value_name = "FILE")]
+        batch: Option<PathBuf>,
         /// Evaluate as of this date (YYYY-MM-DD) instead of the facts' `as_of`
         #[arg(long, value_parser = parse_date)]
         as_of: Option<Date>,
@@ -61,7 +66,7 @@ enum Command {
         #[arg(long)]
         explain: bool,
         /// Name the fewest facts the request leaves out whose answers settle a provisional decision, most decisive first
-        #[arg(long)]
+        #[arg(long, conflicts_with = "batch")]
         ask: bool,
     },
     /// Rewrite rule files in canonical layout; comments are kept word for word.
@@ -223,13 +228,28 @@ fn run(cli: Cli) -> u8 {
             let _ = std::io::stdout().write_all(text.as_bytes());
             code.max(u8::from(!diagnostics.is_empty()))
         }
-        Command::Eval { rules, facts: facts_path, as_of, format, explain, ask } => {
+        Command::Eval { rules, facts: facts_path, batch, as_of, format, explain, ask } => {
             let loaded = load(&[rules]);
             if loaded.has_errors() {
                 report(&loaded.diagnostics, &loaded.sources);
                 return 1;
             }
             let program = &loaded.program;
+            let schema = Schema::new(program);
+            if let Some(input) = batch {
+                let batch = cli::batch::Batch { program, schema: &schema, as_of, explain };
+                return match batch.run(&input, &mut std::io::stdout().lock()) {
+                    Ok(summary) => {
+                        report(&summary.failed, &loaded.sources);
+                        u8::from(!summary.failed.is_empty())
+                    }
+                    Err(diagnostic) => {
+                        report(&[*diagnostic], &loaded.sources);
+                        1
+                    }
+                };
+            }
+            let Some(facts_path) = facts_path else { return 2 };
             let bytes = match facts::read_bounded(&facts_path) {
                 Ok(bytes) => bytes,
                 Err(diagnostic) => {
@@ -237,7 +257,6 @@ fn run(cli: Cli) -> u8 {
                     return 1;
                 }
             };
-            let schema = Schema::new(program);
             let facts = match facts::from_text(program, &schema, &bytes, facts::is_yaml(&facts_path), as_of) {
                 Ok(facts) => facts,
                 Err(mut diagnostics) => {

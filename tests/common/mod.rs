@@ -21,9 +21,21 @@ pub fn tenet_with_input(args: &[&str], input: Option<&[u8]>) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|error| panic!("cannot run tenet: {error}"));
-    if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
-        // A command that stops reading early closes the pipe; that is its business.
-        let _ = stdin.write_all(input);
+    // Input is written from a thread of its own: a command that writes while it
+    // reads would otherwise fill the output pipe and wait for us forever.
+    let writer = match (input, child.stdin.take()) {
+        (Some(input), Some(mut stdin)) => {
+            let input = input.to_vec();
+            // A command that stops reading early closes the pipe; that is its business.
+            Some(std::thread::spawn(move || {
+                let _ = stdin.write_all(&input);
+            }))
+        }
+        _ => None,
+    };
+    let output = child.wait_with_output().unwrap_or_else(|error| panic!("cannot run tenet: {error}"));
+    if let Some(writer) = writer {
+        let _ = writer.join();
     }
-    child.wait_with_output().unwrap_or_else(|error| panic!("cannot run tenet: {error}"))
+    output
 }

@@ -1,0 +1,3 @@
+//! Commands of the `tenet` binary that have a module of their own.
+
+pub mod batch;
