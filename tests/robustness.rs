@@ -110,6 +110,28 @@ fn bad_rule_files() {
                 .collect::<String>()
                 .into_bytes(),
         ),
+        (
+            // Rendered one by one from a line index: linear, not 200 s as when every
+            // snippet scanned the file from its start.
+            "twenty_thousand_errors",
+            (0..20_000)
+                .map(|i| format!("rule R-{i} \"r\" {{ cite \"c\" when unknown_{i} }}\n"))
+                .collect::<String>()
+                .into_bytes(),
+        ),
+        (
+            // Each term uses the one before it twice: checked once per term.
+            "term_dag",
+            std::iter::once(String::from("fact t0 : bool\n"))
+                .chain((1..=40).map(|i| format!("term t{i} means t{} and t{}\n", i - 1, i - 1)))
+                .chain([String::from("rule R-1 \"r\" { cite \"c\" when t40 }\n")])
+                .collect::<String>()
+                .into_bytes(),
+        ),
+        (
+            "lone_carriage_returns",
+            b"// a comment\rfact x : bool\rrule R-1 \"r\" { cite \"c\" when x and y }\r".to_vec(),
+        ),
         ("only_braces", b"}}}{{{".to_vec()),
         ("empty", Vec::new()),
     ];
