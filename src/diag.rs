@@ -5,8 +5,8 @@
 use std::fmt;
 
 use miette::{
-    GraphicalReportHandler, GraphicalTheme, JSONReportHandler, LabeledSpan, MietteError, MietteSpanContents,
-    NarratableReportHandler, SourceCode, SourceSpan, SpanContents,
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, NarratableReportHandler,
+    SourceCode, SourceSpan, SpanContents,
 };
 
 use crate::source::{Source, Sources, Span};
@@ -30,6 +30,9 @@ pub struct Diagnostic {
     /// Further places in the same file, e.g. the first definition of a duplicate.
     pub secondary: Vec<(Span, String)>,
     pub help: Option<String>,
+    /// For facts: the dotted path of the field, e.g. `request.authority.country`
+    /// or `data.categories[2]`.
+    pub path: Option<String>,
 }
 
 impl Diagnostic {
@@ -41,6 +44,7 @@ impl Diagnostic {
             primary: None,
             secondary: Vec::new(),
             help: None,
+            path: None,
         }
     }
 
@@ -55,6 +59,12 @@ impl Diagnostic {
 
     pub fn also(mut self, span: Span, label: impl Into<String>) -> Self {
         self.secondary.push((span, label.into()));
+        self
+    }
+
+    /// The facts field the diagnostic is about.
+    pub fn path(mut self, path: impl ToString) -> Self {
+        self.path = Some(path.to_string());
         self
     }
 
@@ -98,7 +108,8 @@ pub enum ErrorFormat {
     Human,
     /// Plain sentences, for screen readers and logs (miette's narratable handler).
     Plain,
-    /// One JSON object per line (miette's JSON handler).
+    /// One JSON object per line: code, severity, message, help, file, line and
+    /// column, labels with their places, and for facts the field's `path`.
     Json,
 }
 
@@ -114,7 +125,10 @@ pub fn render(diagnostics: &[Diagnostic], sources: &Sources, format: ErrorFormat
                 GraphicalReportHandler::new_themed(theme).with_width(100).render_report(&mut one, &view)
             }
             ErrorFormat::Plain => NarratableReportHandler::new().render_report(&mut one, &view),
-            ErrorFormat::Json => JSONReportHandler::new().render_report(&mut one, &view),
+            ErrorFormat::Json => {
+                one = json(diagnostic, sources).to_string();
+                Ok(())
+            }
         };
         if result.is_err() {
             one = format!("{}: {}", diagnostic.code, diagnostic.message);
@@ -123,6 +137,60 @@ pub fn render(diagnostics: &[Diagnostic], sources: &Sources, format: ErrorFormat
         out.push('\n');
     }
     out
+}
+
+/// A diagnostic as one JSON object: the fields of miette's JSON handler
+/// (`message`, `code`, `severity`, `help`, `filename`, `labels` with byte
+/// `span`s), plus 1-based `line` and `column` (and `end_line`, `end_column`)
+/// of the primary place and of every label, and `path` for facts.
+fn json(diagnostic: &Diagnostic, sources: &Sources) -> serde_json::Value {
+    use serde_json::{Map, Value as Json};
+    let mut object = Map::new();
+    object.insert("message".into(), Json::from(diagnostic.message.as_str()));
+    object.insert("code".into(), Json::from(diagnostic.code));
+    let severity = match diagnostic.severity {
+        Severity::Warning => "warning",
+        Severity::Error => "error",
+    };
+    object.insert("severity".into(), Json::from(severity));
+    object.insert("causes".into(), Json::Array(Vec::new()));
+    if let Some(help) = &diagnostic.help {
+        object.insert("help".into(), Json::from(help.as_str()));
+    }
+    if let Some(path) = &diagnostic.path {
+        object.insert("path".into(), Json::from(path.as_str()));
+    }
+    let primary = diagnostic.primary.as_ref().and_then(|(span, _)| Some((*span, sources.get(span.file)?)));
+    if let Some((span, source)) = primary {
+        let (line, column) = source.line_column(span.start as usize);
+        let (end_line, end_column) = source.line_column(span.end as usize);
+        object.insert("filename".into(), Json::from(source.name.as_str()));
+        object.insert("line".into(), Json::from(line));
+        object.insert("column".into(), Json::from(column));
+        object.insert("end_line".into(), Json::from(end_line));
+        object.insert("end_column".into(), Json::from(end_column));
+        let primary_label = diagnostic.primary.iter().map(|(span, label)| (span, label, true));
+        let secondary = diagnostic.secondary.iter().map(|(span, label)| (span, label, false));
+        let labels: Vec<Json> = primary_label
+            .chain(secondary)
+            .filter(|(label_span, _, _)| label_span.file == span.file)
+            .map(|(label_span, label, is_primary)| {
+                let (line, column) = source.line_column(label_span.start as usize);
+                serde_json::json!({
+                    "label": label,
+                    "span": { "offset": label_span.start, "length": label_span.len() },
+                    "line": line,
+                    "column": column,
+                    "primary": is_primary,
+                })
+            })
+            .collect();
+        object.insert("labels".into(), Json::Array(labels));
+    } else {
+        object.insert("labels".into(), Json::Array(Vec::new()));
+    }
+    object.insert("related".into(), Json::Array(Vec::new()));
+    Json::Object(object)
 }
 
 /// Lines longer than this are not shown as snippets.

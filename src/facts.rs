@@ -144,10 +144,13 @@ pub fn read_document(text: &[u8], yaml: bool) -> Result<Json, Box<Diagnostic>> {
             }
             (None, _) => ("tenet::facts::syntax", format!("the document is not valid JSON: {detail}")),
         };
-        Box::new(
-            Diagnostic::error(code, format!("{what}, at line {} column {}", error.line(), error.column()))
-                .help(found.map_or("facts are one JSON object whose fields follow the vocabulary", |found| found.help)),
-        )
+        let mut diagnostic =
+            Diagnostic::error(code, format!("{what}, at line {} column {}", error.line(), error.column()));
+        diagnostic = match found {
+            Some(found) => diagnostic.help(found.help).path(found.path),
+            None => diagnostic.help("facts are one JSON object whose fields follow the vocabulary"),
+        };
+        Box::new(diagnostic)
     };
     let found = std::cell::RefCell::new(None);
     let mut reader = serde_json::Deserializer::from_slice(text);
@@ -192,7 +195,11 @@ fn read_yaml(text: &[u8]) -> Result<Json, Box<Diagnostic>> {
                     .location()
                     .map(|at| format!(", at line {} column {}", at.line(), at.column()))
                     .unwrap_or_default();
-                Box::new(Diagnostic::error(found.code, format!("{}{place}", found.message)).help(found.help))
+                Box::new(
+                    Diagnostic::error(found.code, format!("{}{place}", found.message))
+                        .help(found.help)
+                        .path(found.path),
+                )
             }
             // The YAML reader says so without a place: find the `---`.
             None if error.to_string().contains("more than one document") => error_at(
@@ -268,6 +275,7 @@ struct Found {
     code: &'static str,
     message: String,
     help: &'static str,
+    path: String,
 }
 
 /// A pass over a document that builds nothing and refuses what the generic
@@ -283,9 +291,9 @@ struct Strict<'a> {
 }
 
 impl Strict<'_> {
-    fn fail<E: serde::de::Error>(&self, code: &'static str, message: String, help: &'static str) -> E {
+    fn fail<E: serde::de::Error>(&self, code: &'static str, path: &str, message: String, help: &'static str) -> E {
         let error = E::custom(&message);
-        *self.found.borrow_mut() = Some(Found { code, message, help });
+        *self.found.borrow_mut() = Some(Found { code, message, help, path: path.to_string() });
         error
     }
 }
@@ -330,6 +338,7 @@ impl<'de> serde::de::Visitor<'de> for Strict<'_> {
         if !value.is_finite() {
             return Err(self.fail(
                 "tenet::facts::not_a_number",
+                self.path,
                 format!("{shown}: `{value}` is not a number a fact can hold"),
                 "give a finite number, or leave the fact out if it is not known",
             ));
@@ -339,6 +348,7 @@ impl<'de> serde::de::Visitor<'de> for Strict<'_> {
         if self.yaml && significant_digits(&value.to_string()) > 15 {
             return Err(self.fail(
                 "tenet::facts::inexact_number",
+                self.path,
                 format!("{shown}: `{value}` cannot be read exactly from YAML"),
                 "write it with at most 15 significant digits, or write the facts as JSON, which keeps every digit",
             ));
@@ -374,6 +384,7 @@ impl<'de> serde::de::Visitor<'de> for Strict<'_> {
             if !keys.insert(key.0) {
                 return Err(self.fail(
                     "tenet::facts::duplicate_key",
+                    &path,
                     format!("`{path}` is given twice"),
                     "each field appears once in an object; remove one of them",
                 ));
@@ -518,7 +529,7 @@ impl Reader<'_> {
                         Some(best) => error.help(format!("did you mean `{}`?", join(prefix, best))),
                         None => error.help(format!("the fields here are: {}", fields_list(level, prefix))),
                     };
-                    self.errors.push(error);
+                    self.errors.push(error.path(path));
                 }
                 Some(Node::Object(children)) => match value {
                     Json::Object(inner) => self.object(children, inner, &path()),
@@ -530,7 +541,8 @@ impl Reader<'_> {
                                 "tenet::facts::wrong_type",
                                 format!("`{path}`: expected an object, found {}", kind(other)),
                             )
-                            .help(format!("`{path}` groups the fields {}", fields_list(children, &path))),
+                            .help(format!("`{path}` groups the fields {}", fields_list(children, &path)))
+                            .path(&path),
                         );
                         self.mark_given(children);
                     }
@@ -567,7 +579,8 @@ impl Reader<'_> {
             if !def.optional && def.default.is_none() {
                 self.errors.push(
                     Diagnostic::error("tenet::facts::null", format!("`{path}` may not be null"))
-                        .help(format!("give {}", self.type_words(def.ty))),
+                        .help(format!("give {}", self.type_words(def.ty)))
+                        .path(path),
                 );
             }
             return;
@@ -591,7 +604,8 @@ impl Reader<'_> {
                             "tenet::facts::inexact_number",
                             format!("`{path}`: `{n}` cannot be held exactly"),
                         )
-                        .help(why),
+                        .help(why)
+                        .path(path),
                     );
                     return None;
                 }
@@ -605,7 +619,8 @@ impl Reader<'_> {
                             "tenet::facts::wrong_type",
                             format!("`{path}`: expected a whole number of days, found `{n}`"),
                         )
-                        .help(format!("days are whole numbers from -{MAX_DAYS} to {MAX_DAYS}")),
+                        .help(format!("days are whole numbers from -{MAX_DAYS} to {MAX_DAYS}"))
+                        .path(path),
                     );
                     return None;
                 }
@@ -618,7 +633,8 @@ impl Reader<'_> {
                             "tenet::facts::invalid_date",
                             format!("`{path}`: expected a date, found {s:?}"),
                         )
-                        .help("dates are written YYYY-MM-DD and must exist in the calendar, e.g. \"2025-02-11\""),
+                        .help("dates are written YYYY-MM-DD and must exist in the calendar, e.g. \"2025-02-11\"")
+                        .path(path),
                     );
                     return None;
                 }
@@ -632,7 +648,8 @@ impl Reader<'_> {
                         let error = Diagnostic::error(
                             "tenet::facts::unknown_value",
                             format!("`{path}`: {s:?} is not a value of `{name}`"),
-                        );
+                        )
+                        .path(path);
                         let error = match did_you_mean(s, values.iter().map(String::as_str)) {
                             Some(best) => error.help(format!("did you mean \"{best}\"?")),
                             None => error.help(format!("expected one of {}", quoted(values))),
@@ -658,10 +675,13 @@ impl Reader<'_> {
             }
             (ty, other) => {
                 let expected = self.type_words(ty);
-                self.errors.push(Diagnostic::error(
-                    "tenet::facts::wrong_type",
-                    format!("`{path}`: expected {expected}, found {}", kind(other)),
-                ));
+                self.errors.push(
+                    Diagnostic::error(
+                        "tenet::facts::wrong_type",
+                        format!("`{path}`: expected {expected}, found {}", kind(other)),
+                    )
+                    .path(path),
+                );
                 return None;
             }
         };
@@ -691,7 +711,8 @@ impl Reader<'_> {
                             "tenet::facts::missing",
                             format!("the required fact `{}` is missing", def.path),
                         )
-                        .help(help),
+                        .help(help)
+                        .path(&def.path),
                     );
                 }
             }

@@ -168,7 +168,12 @@ impl Batch<'_> {
                     let listed: Vec<serde_json::Value> = errors
                         .iter()
                         .map(|error| {
-                            serde_json::json!({ "code": error.code, "message": error.message, "help": error.help })
+                            serde_json::json!({
+                                "code": error.code,
+                                "message": error.message,
+                                "help": error.help,
+                                "path": error.path,
+                            })
                         })
                         .collect();
                     let line = serde_json::json!({ unit: number, "errors": listed });
