@@ -663,6 +663,15 @@ impl Checker<'_> {
                 let value = self.enum_value(id, &name.text, name.span)?;
                 Some((Expr::Const(value), Type::Enum(id)))
             }
+            _ if matches!(expected, Some(Type::Text | Type::List(Scalar::Text))) => {
+                // Compared with text, a bare word is most likely text without its quotes.
+                self.report(
+                    Diagnostic::error("tenet::check::unknown_name", format!("unknown name `{}`", name.text))
+                        .at(name.span, "compared with text, but not quoted")
+                        .help(format!("text is quoted: `\"{}\"`", name.text)),
+                );
+                None
+            }
             _ => {
                 self.unknown_name(name, "name");
                 None

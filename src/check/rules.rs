@@ -119,13 +119,16 @@ impl Checker<'_> {
     }
 
     fn rule(&mut self, rule: &ast::Rule, block_index: Option<usize>, seen: &mut HashMap<String, Span>) {
-        if let Some(first) = seen.insert(rule.id.text.clone(), rule.id.span) {
-            self.duplicate(
-                "tenet::check::duplicate_rule",
-                &format!("rule `{}` is declared twice", rule.id.text),
-                rule.id.span,
-                first,
-            );
+        // Ids are compared without regard to case: `sg-1` and `SG-1` are one rule
+        // to a reader and in `overrides`.
+        if let Some(first) = seen.insert(rule.id.text.to_lowercase(), rule.id.span) {
+            let earlier = self.sources.slice(first).to_string();
+            let message = if earlier == rule.id.text {
+                format!("rule `{}` is declared twice", rule.id.text)
+            } else {
+                format!("rule `{}` is declared twice (first as `{earlier}`: ids ignore case)", rule.id.text)
+            };
+            self.duplicate("tenet::check::duplicate_rule", &message, rule.id.span, first);
             return;
         }
         self.single("when", rule.when.iter().map(|expr| expr.span));

@@ -253,7 +253,7 @@ impl Lower {
                 Rule::when_clause => rule.when.extend(children(child).map(|expr| self.expr(expr))),
                 Rule::then_clause => {
                     for conclusion in children(child) {
-                        rule.then.push(self.conclusion(conclusion));
+                        rule.then.extend(self.conclusions(conclusion));
                     }
                 }
                 _ => {}
@@ -262,10 +262,11 @@ impl Lower {
         rule
     }
 
-    fn conclusion(&mut self, pair: Pair<'_, Rule>) -> Conclusion {
+    /// One conclusion, or one per act of `require a, b` and `forbid a, b`.
+    fn conclusions(&mut self, pair: Pair<'_, Rule>) -> Vec<Conclusion> {
         let rule = pair.as_rule();
         let mut parts: Vec<Pair<'_, Rule>> = children(pair).collect();
-        match rule {
+        let one = match rule {
             Rule::set_outcome => {
                 let value = parts.pop().map(|expr| self.expr(expr));
                 let target = parts.pop();
@@ -284,11 +285,18 @@ impl Lower {
                 let values = parts.into_iter().map(|expr| self.expr(expr)).collect();
                 Conclusion::Add { values, outcome }
             }
-            Rule::forbid => {
-                Conclusion::Forbid(parts.first().map(|name| self.name(name)).unwrap_or_else(|| self.missing()))
+            Rule::require | Rule::forbid => {
+                let acts: Vec<Name> = parts.iter().map(|name| self.name(name)).collect();
+                let acts = if acts.is_empty() { vec![self.missing()] } else { acts };
+                let forbid = rule == Rule::forbid;
+                return acts
+                    .into_iter()
+                    .map(|act| if forbid { Conclusion::Forbid(act) } else { Conclusion::Require(act) })
+                    .collect();
             }
-            _ => Conclusion::Require(parts.first().map(|name| self.name(name)).unwrap_or_else(|| self.missing())),
-        }
+            _ => return Vec::new(),
+        };
+        vec![one]
     }
 
     fn missing_expr(&self) -> Expr {

@@ -204,6 +204,10 @@ fn syntax_error(
         Diagnostic::error("tenet::parse::syntax", format!("expected {wanted}, found {found}"))
             .at(span, format!("expected {wanted}"))
     };
+    let wants_name = expected.iter().any(|alternative| alternative.contains("name"));
+    if let Some(hint) = hint(text, tokens, (base, offset), &found, wants_name) {
+        return diagnostic.help(hint);
+    }
     if let Some(word) = found.strip_prefix("reserved word `").and_then(|rest| rest.strip_suffix('`')) {
         // At the end of an item, an item word means the item before it is unfinished.
         diagnostic = if offset >= chunk_end && lexer::ITEM_STARTS.contains(&word) {
@@ -215,6 +219,67 @@ fn syntax_error(
         };
     }
     diagnostic
+}
+
+/// What to write instead, for the mistakes people make coming from other
+/// languages: `=` and `==`, `!=`, `&&`, `contains`, `#` comments, capitalised
+/// keywords, slashed dates, a condition that ends in `and`, a missing `}`.
+fn hint(
+    text: &str,
+    tokens: &[lexer::Lexeme],
+    (base, offset): (usize, usize),
+    found: &str,
+    wants_name: bool,
+) -> Option<String> {
+    let at = tokens.iter().position(|token| token.end > offset && token.start >= offset.saturating_sub(1))?;
+    let token = tokens.get(at)?;
+    let word = text.get(token.start..token.end).unwrap_or("");
+    let before = tokens
+        .get(..at)
+        .and_then(|earlier| earlier.iter().rev().find(|token| token.kind != Some(lexer::Token::Comment)))
+        .map_or("", |token| text.get(token.start..token.end).unwrap_or(""));
+    let next = text.get(token.end..).and_then(|rest| rest.chars().next());
+    Some(match (word, found) {
+        ("=", _) if next == Some('=') => String::from("to compare, write `is` (`x is y`); `==` is not tenet"),
+        ("=", _) => String::from("to compare, write `is` (`x is y`); outcomes are set with `set x to y`"),
+        (_, "character `!`") => String::from("for not equal, write `is not` (`x is not y`); to negate, `not`"),
+        (_, "character `&`") => String::from("write `and`"),
+        (_, "character `|`") => String::from("write `or`"),
+        (_, "character `#`") => String::from("comments start with `//`"),
+        ("contains", _) => String::from("to test membership, write the item first: `\"x\" in list`"),
+        (_, "character `/`") if before.bytes().all(|byte| byte.is_ascii_digit()) && !before.is_empty() => {
+            String::from("dates are written YYYY-MM-DD, e.g. `2021-02-01`")
+        }
+        (_, _)
+            if lexer::is_keyword(&word.to_lowercase()) && !lexer::is_keyword(word) && word != word.to_lowercase() =>
+        {
+            format!("the words of the language are lowercase: write `{}`", word.to_lowercase())
+        }
+        (_, _) if found.starts_with("reserved word") && matches!(before, "and" | "or" | "not") => {
+            format!("the condition ends with `{before}`: add what should follow it, or remove it")
+        }
+        // Inside braces still open, a declaration word means the one before lacks its `}`.
+        (_, _)
+            if found.starts_with("reserved word")
+                && lexer::ITEM_STARTS.contains(&word)
+                && !wants_name
+                && open_braces(tokens, base, offset) > 0 =>
+        {
+            format!("`{word}` starts a new declaration: is a `}}` missing before it?")
+        }
+        _ => return None,
+    })
+}
+
+/// How many `{` are open between `base` and `offset`.
+fn open_braces(tokens: &[lexer::Lexeme], base: usize, offset: usize) -> usize {
+    tokens.iter().filter(|token| token.start >= base && token.start < offset).fold(0usize, |depth, token| {
+        match token.kind {
+            Some(lexer::Token::LBrace) => depth + 1,
+            Some(lexer::Token::RBrace) => depth.saturating_sub(1),
+            _ => depth,
+        }
+    })
 }
 
 #[cfg(test)]
