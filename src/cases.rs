@@ -150,6 +150,13 @@ impl Runner {
             return result;
         }
         let program = &loaded.program;
+        // A case says why its outcome is right: a reviewer reads that, not the JSON.
+        if !case.get("why").and_then(Json::as_str).is_some_and(|why| !why.trim().is_empty()) {
+            result.verdict = Verdict::Error(vec![String::from(
+                "the case has no `why`: say in a sentence why this is the expected outcome, citing the provision",
+            )]);
+            return result;
+        }
         let facts_json = case.get("facts").cloned().unwrap_or(Json::Null);
         let facts = match facts::from_value(program, schema, &facts_json, None) {
             Ok(facts) => facts,
@@ -188,6 +195,11 @@ impl Runner {
     }
 }
 
+/// A case file's `id`, without running it.
+pub fn case_id(path: &Path) -> Option<String> {
+    read_case(path).ok()?.get("id").and_then(Json::as_str).map(str::to_string)
+}
+
 fn read_case(path: &Path) -> Result<Map<String, Json>, String> {
     let bytes = crate::facts::read_bounded(path).map_err(|diagnostic| diagnostic.message)?;
     match crate::facts::read_document(&bytes, crate::facts::is_yaml(path)) {
@@ -205,10 +217,24 @@ fn compare(expected: &Map<String, Json>, actual: &Json, program: &crate::check::
         let mismatch = match field.as_str() {
             "actions" => compare_set(want, &got),
             "rules" => must_have_fired(want, &got),
+            // `"conflicts": ["disclose_content"]`: the acts and outcomes in conflict, as a set.
+            "conflicts" if want.as_array().is_some_and(|items| items.iter().all(Json::is_string)) => {
+                let about: Json = got
+                    .as_array()
+                    .map(|conflicts| conflicts.iter().filter_map(|conflict| conflict.get("about").cloned()).collect())
+                    .unwrap_or_default();
+                compare_set(want, &about)
+            }
             _ if program.outcomes.iter().any(|def| def.name == *field) || field == "conflicts" => (normalise(want)
                 != normalise(&got))
             .then(|| format!("expected {}, got {}", compact(want), compact(&got))),
-            _ => Some(format!("`{field}` is not an outcome of these rules")),
+            _ => {
+                let known = program.outcomes.iter().map(|def| def.name.as_str()).chain(["rules", "conflicts"]);
+                let hint = crate::diag::did_you_mean(field, known)
+                    .map(|best| format!("; did you mean `{best}`?"))
+                    .unwrap_or_default();
+                Some(format!("`{field}` is not an outcome of these rules{hint}"))
+            }
         };
         if let Some(detail) = mismatch {
             out.push(Mismatch { field: field.clone(), detail });

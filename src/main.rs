@@ -7,11 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use jiff::civil::Date;
 
-use std::collections::BTreeMap;
-
 mod cli;
 
-use tenet::cases;
 use tenet::diag::{Diagnostic, ErrorFormat, render};
 use tenet::facts::{self, Schema};
 use tenet::load::{Loaded, load};
@@ -122,9 +119,12 @@ enum Command {
         /// effective-date boundaries no case exercises
         #[arg(long)]
         coverage: bool,
+        /// Run only the cases whose id or path contains this text (ignoring case)
+        #[arg(long)]
+        filter: Option<String>,
         /// Output format
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = cli::test::TestFormat::Text)]
+        format: cli::test::TestFormat,
     },
 }
 
@@ -222,8 +222,10 @@ fn run(cli: Cli) -> u8 {
             report(&diagnostics, &sources);
             code
         }
-        Command::Test { paths, snapshot, update, coverage, format } => {
-            let (code, text, diagnostics) = test(&paths, snapshot, update, coverage, format);
+        Command::Test { paths, snapshot, update, coverage, filter, format } => {
+            let options =
+                cli::test::Options { paths: &paths, snapshot, update, coverage, format, filter: filter.as_deref() };
+            let (code, text, diagnostics) = cli::test::run(&options);
             report(&diagnostics, &Sources::default());
             let _ = std::io::stdout().write_all(text.as_bytes());
             code.max(u8::from(!diagnostics.is_empty()))
@@ -367,102 +369,6 @@ fn fmt(paths: &[PathBuf], check: bool) -> (u8, Vec<Diagnostic>, Sources) {
         }
     }
     (u8::from(failed), diagnostics, sources)
-}
-
-fn test(
-    paths: &[PathBuf],
-    snapshot: bool,
-    update: bool,
-    coverage: bool,
-    format: Format,
-) -> (u8, String, Vec<Diagnostic>) {
-    let (files, problems) = cases::discover(paths);
-    if !problems.is_empty() {
-        return (1, String::new(), problems);
-    }
-    let mut runner = cases::Runner::default();
-    let mut results = Vec::with_capacity(files.len());
-    let mut changed = BTreeMap::new();
-    for file in &files {
-        let result = runner.run(file);
-        if snapshot && let Some(explanation) = &result.explanation {
-            let path = cases::snapshot_path(file);
-            if update {
-                if let Err(error) = std::fs::write(&path, explanation) {
-                    changed.insert(file.clone(), format!("cannot write {}: {error}", path.display()));
-                }
-            } else {
-                match std::fs::read_to_string(&path) {
-                    Ok(old) => {
-                        if let Some(diff) = cases::snapshot_diff(&old, explanation) {
-                            changed.insert(file.clone(), diff);
-                        }
-                    }
-                    Err(_) => {
-                        changed.insert(
-                            file.clone(),
-                            format!("no snapshot at {}; run with --snapshot --update", path.display()),
-                        );
-                    }
-                }
-            }
-        }
-        results.push(result);
-    }
-    let mut diagnostics = Vec::new();
-    for (dir, loaded) in runner.rule_sets() {
-        if loaded.has_errors() {
-            diagnostics.push(Diagnostic::error(
-                "tenet::test::rules",
-                format!("the rules in `{}` have errors; run `tenet check {}`", dir.display(), dir.display()),
-            ));
-        }
-    }
-    let coverages: Vec<cases::Coverage> = if coverage {
-        runner
-            .rule_sets()
-            .filter(|(_, loaded)| !loaded.has_errors())
-            .map(|(dir, loaded)| cases::coverage(dir, loaded, runner.runs.get(dir).map_or(&[][..], Vec::as_slice)))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let failed = results.iter().any(|result| !matches!(result.verdict, cases::Verdict::Pass)) || !changed.is_empty();
-    let text = if format == Format::Json {
-        let json = serde_json::json!({
-            "cases": results.iter().map(|result| case_json(result, changed.get(&result.path))).collect::<Vec<_>>(),
-            "passed": results.iter().filter(|result| matches!(result.verdict, cases::Verdict::Pass) && !changed.contains_key(&result.path)).count(),
-            "failed": results.iter().filter(|result| !matches!(result.verdict, cases::Verdict::Pass) || changed.contains_key(&result.path)).count(),
-            "coverage": coverages,
-        });
-        serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"
-    } else {
-        let mut text = cases::summary_text(&results, &changed);
-        for coverage in &coverages {
-            text.push_str(&cases::coverage_text(coverage));
-        }
-        text
-    };
-    (u8::from(failed), text, diagnostics)
-}
-
-fn case_json(result: &cases::CaseResult, snapshot: Option<&String>) -> serde_json::Value {
-    let (status, details): (&str, Vec<String>) = match &result.verdict {
-        cases::Verdict::Pass if snapshot.is_none() => ("pass", Vec::new()),
-        cases::Verdict::Pass => ("fail", Vec::new()),
-        cases::Verdict::Fail(mismatches) => {
-            ("fail", mismatches.iter().map(|mismatch| format!("{}: {}", mismatch.field, mismatch.detail)).collect())
-        }
-        cases::Verdict::Error(problems) => ("error", problems.clone()),
-    };
-    serde_json::json!({
-        "id": result.id,
-        "title": result.title,
-        "path": result.path.display().to_string(),
-        "status": status,
-        "differences": details,
-        "explanation_diff": snapshot,
-    })
 }
 
 fn summary(loaded: &Loaded) -> String {

@@ -149,3 +149,24 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// JUnit output is well-formed XML whose counts agree with the text summary.
+#[test]
+fn junit_output_is_well_formed_and_counts_agree() {
+    let output = tenet(&["test", "tests/cases/test", "tests/cases/conflicts", "--format", "junit"]);
+    let xml = String::from_utf8_lossy(&output.stdout);
+    let document =
+        roxmltree::Document::parse(&xml).unwrap_or_else(|error| panic!("not well-formed XML ({error}):\n{xml}"));
+    let root = document.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let cases: Vec<roxmltree::Node> = root.descendants().filter(|node| node.has_tag_name("testcase")).collect();
+    let failures = cases.iter().filter(|case| case.children().any(|child| child.has_tag_name("failure"))).count();
+    let errors = cases.iter().filter(|case| case.children().any(|child| child.has_tag_name("error"))).count();
+    assert_eq!(root.attribute("tests"), Some(cases.len().to_string().as_str()));
+    assert_eq!(root.attribute("failures"), Some(failures.to_string().as_str()));
+    assert_eq!(root.attribute("errors"), Some(errors.to_string().as_str()));
+    let text = tenet(&["test", "tests/cases/test", "tests/cases/conflicts"]);
+    let summary = String::from_utf8_lossy(&text.stdout);
+    let expected = format!("{} passed, {} failed", cases.len() - failures - errors, failures + errors);
+    assert!(summary.contains(&expected), "text says otherwise:\n{summary}");
+}

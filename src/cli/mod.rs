@@ -1,3 +1,4 @@
 //! Commands of the `tenet` binary that have a module of their own.
 
 pub mod batch;
+pub mod test;
