@@ -151,7 +151,7 @@ impl Runner {
         }
         let program = &loaded.program;
         // A case says why its outcome is right: a reviewer reads that, not the JSON.
-        if !case.get("why").and_then(Json::as_str).is_some_and(|why| !why.trim().is_empty()) {
+        if case.get("why").and_then(Json::as_str).is_none_or(|why| why.trim().is_empty()) {
             result.verdict = Verdict::Error(vec![String::from(
                 "the case has no `why`: say in a sentence why this is the expected outcome, citing the provision",
             )]);
