@@ -22,6 +22,7 @@ pub mod facts;
 pub mod format;
 pub mod load;
 pub mod render;
+pub mod schema;
 pub mod source;
 pub mod syntax;
 pub mod value;

@@ -97,6 +97,14 @@ enum Command {
         #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
         format: DiffFormat,
     },
+    /// Print the JSON Schema (2020-12) of a request, from the rules' vocabulary.
+    ///
+    /// Intake systems validate and autocomplete requests with it before asking for a decision.
+    /// Exit status: 0 with the schema on standard output, 1 when the rules have errors.
+    Schema {
+        /// A rule file, or a directory of `*.tenet` files
+        rules: PathBuf,
+    },
     /// Run case files against the rules of the nearest rule directory.
     ///
     /// Each `*.json`, `*.yaml` or `*.yml` case under PATH holds `id`, `title`, `facts`, `expected` and `why`.
@@ -220,6 +228,12 @@ fn run(cli: Cli) -> u8 {
         Command::Fmt { check, paths } => {
             let (code, diagnostics, sources) = fmt(&paths, check);
             report(&diagnostics, &sources);
+            code
+        }
+        Command::Schema { rules } => {
+            let (code, text, loaded) = cli::schema::run(rules);
+            report(&cli::schema::errors(&loaded), &loaded.sources);
+            let _ = std::io::stdout().write_all(text.as_bytes());
             code
         }
         Command::Test { paths, snapshot, update, coverage, filter, format } => {

@@ -1,4 +1,5 @@
 //! Commands of the `tenet` binary that have a module of their own.
 
 pub mod batch;
+pub mod schema;
 pub mod test;
