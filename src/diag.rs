@@ -111,10 +111,16 @@ pub enum ErrorFormat {
     /// One JSON object per line: code, severity, message, help, file, line and
     /// column, labels with their places, and for facts the field's `path`.
     Json,
+    /// One SARIF 2.1.0 log, on standard output, for code-scanning tools.
+    Sarif,
 }
 
 /// Renders diagnostics in the given format; `color` only affects `human`.
 pub fn render(diagnostics: &[Diagnostic], sources: &Sources, format: ErrorFormat, color: bool) -> String {
+    if format == ErrorFormat::Sarif {
+        let results = diagnostics.iter().map(|diagnostic| sarif_result(diagnostic, sources)).collect();
+        return sarif_log(results).to_string() + "\n";
+    }
     let mut out = String::new();
     for diagnostic in diagnostics {
         let view = View::new(diagnostic, sources);
@@ -125,7 +131,7 @@ pub fn render(diagnostics: &[Diagnostic], sources: &Sources, format: ErrorFormat
                 GraphicalReportHandler::new_themed(theme).with_width(100).render_report(&mut one, &view)
             }
             ErrorFormat::Plain => NarratableReportHandler::new().render_report(&mut one, &view),
-            ErrorFormat::Json => {
+            ErrorFormat::Json | ErrorFormat::Sarif => {
                 one = json(diagnostic, sources).to_string();
                 Ok(())
             }
@@ -191,6 +197,77 @@ fn json(diagnostic: &Diagnostic, sources: &Sources) -> serde_json::Value {
     }
     object.insert("related".into(), Json::Array(Vec::new()));
     Json::Object(object)
+}
+
+/// A SARIF 2.1.0 log of one run of tenet with `results` (see [`sarif_result`]).
+pub fn sarif_log(results: Vec<serde_json::Value>) -> serde_json::Value {
+    serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "tenet",
+                    "version": env!("CARGO_PKG_VERSION"),
+                }
+            },
+            "results": results,
+        }]
+    })
+}
+
+/// One SARIF result: the code as `ruleId`, the severity as `level`, the message
+/// and help as text, and the place as a physical location with a region.
+pub fn sarif_result(diagnostic: &Diagnostic, sources: &Sources) -> serde_json::Value {
+    let level = match diagnostic.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let text = match &diagnostic.help {
+        Some(help) => format!("{} ({help})", diagnostic.message),
+        None => diagnostic.message.clone(),
+    };
+    let location = diagnostic.primary.as_ref().and_then(|(span, label)| {
+        let source = sources.get(span.file)?;
+        let (start_line, start_column) = source.line_column(span.start as usize);
+        let (end_line, end_column) = source.line_column(span.end.max(span.start + 1) as usize);
+        Some(sarif_location(
+            &source.name,
+            Some(serde_json::json!({
+                "startLine": start_line,
+                "startColumn": start_column,
+                "endLine": end_line,
+                "endColumn": end_column.max(if end_line == start_line { start_column + 1 } else { 1 }),
+            })),
+            label,
+        ))
+    });
+    serde_json::json!({
+        "ruleId": diagnostic.code,
+        "level": level,
+        "message": { "text": text },
+        "locations": location.into_iter().collect::<Vec<_>>(),
+    })
+}
+
+/// A SARIF location: a file (a relative path, as a URI reference) and perhaps a region.
+pub fn sarif_location(file: &str, region: Option<serde_json::Value>, label: &str) -> serde_json::Value {
+    let uri: String = file
+        .replace('\\', "/")
+        .chars()
+        .map(|char| if char == ' ' { String::from("%20") } else { char.to_string() })
+        .collect();
+    let mut physical = serde_json::json!({ "artifactLocation": { "uri": uri } });
+    if let (Some(region), Some(object)) = (region, physical.as_object_mut()) {
+        object.insert("region".into(), region);
+    }
+    let mut location = serde_json::json!({ "physicalLocation": physical });
+    if !label.is_empty()
+        && let Some(object) = location.as_object_mut()
+    {
+        object.insert("message".into(), serde_json::json!({ "text": label }));
+    }
+    location
 }
 
 /// Lines longer than this are not shown as snippets.

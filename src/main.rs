@@ -176,7 +176,12 @@ fn run(cli: Cli) -> u8 {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let report = |diagnostics: &[Diagnostic], sources: &Sources| {
         let text = render(diagnostics, sources, cli.error_format, color);
-        let _ = std::io::stderr().write_all(text.as_bytes());
+        // A SARIF log is the command's output, for a code-scanning upload; the rest is for people.
+        if cli.error_format == ErrorFormat::Sarif {
+            let _ = std::io::stdout().write_all(text.as_bytes());
+        } else {
+            let _ = std::io::stderr().write_all(text.as_bytes());
+        }
     };
     match cli.command {
         Command::Check { paths } => {
@@ -185,7 +190,11 @@ fn run(cli: Cli) -> u8 {
             if loaded.has_errors() {
                 return 1;
             }
-            println!("{}", summary(&loaded));
+            if cli.error_format == ErrorFormat::Sarif {
+                eprintln!("{}", summary(&loaded));
+            } else {
+                println!("{}", summary(&loaded));
+            }
             0
         }
         Command::Diff { paths, git, format } => {

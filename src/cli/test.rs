@@ -18,6 +18,8 @@ pub enum TestFormat {
     Json,
     /// JUnit XML, for CI systems that show test results
     Junit,
+    /// A SARIF 2.1.0 log with a result for each failing case, for code-scanning tools
+    Sarif,
 }
 
 /// What `tenet test` was asked to do.
@@ -103,6 +105,8 @@ pub fn run(options: &Options<'_>) -> (u8, String, Vec<Diagnostic>) {
     let failed = results.iter().any(|result| !matches!(result.verdict, cases::Verdict::Pass)) || !changed.is_empty();
     let text = if format == TestFormat::Junit {
         junit(&results, &changed)
+    } else if format == TestFormat::Sarif {
+        sarif(&results, &changed)
     } else if format == TestFormat::Json {
         let json = serde_json::json!({
             "cases": results.iter().map(|result| case_json(result, changed.get(&result.path))).collect::<Vec<_>>(),
@@ -220,6 +224,33 @@ fn junit(results: &[cases::CaseResult], changed: &BTreeMap<PathBuf, String>) -> 
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+/// The failing cases as SARIF results, each at its case file.
+fn sarif(results: &[cases::CaseResult], changed: &BTreeMap<PathBuf, String>) -> String {
+    let mut found = Vec::new();
+    for result in results {
+        let (code, level, details): (&str, &str, Vec<String>) = match &result.verdict {
+            cases::Verdict::Pass => match changed.get(&result.path) {
+                Some(diff) => ("tenet::test::snapshot", "error", vec![format!("the explanation changed:\n{diff}")]),
+                None => continue,
+            },
+            cases::Verdict::Fail(mismatches) => (
+                "tenet::test::failed",
+                "error",
+                mismatches.iter().map(|mismatch| format!("{}: {}", mismatch.field, mismatch.detail)).collect(),
+            ),
+            cases::Verdict::Error(problems) => ("tenet::test::error", "error", problems.clone()),
+        };
+        let file = result.path.display().to_string();
+        found.push(serde_json::json!({
+            "ruleId": code,
+            "level": level,
+            "message": { "text": format!("case `{}` ({}): {}", result.id, result.title, details.join("; ")) },
+            "locations": [tenet::diag::sarif_location(&file, None, "")],
+        }));
+    }
+    tenet::diag::sarif_log(found).to_string() + "\n"
 }
 
 /// Text for XML attributes and content; characters XML 1.0 cannot hold are dropped.
