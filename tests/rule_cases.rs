@@ -1,28 +1,55 @@
 #![allow(clippy::panic, reason = "a test fails by panicking")]
 
 //! The flagship rule set against its cases: every file in `rules/cases` must
-//! pass, and the explanation of each is a snapshot, so a reviewer sees how the
-//! reasoning changes, not only the decision.
+//! pass, and the explanation of each must equal the snapshot beside it
+//! (`<case>.explanation.txt`, the file `tenet test --snapshot` compares), so a
+//! reviewer sees in the pull request how the reasoning changed, not only the
+//! decision. After a deliberate change: `tenet test rules/cases --snapshot --update`.
 
-use tenet::cases::{Runner, Verdict};
+use std::path::{Path, PathBuf};
+
+use tenet::cases::{Runner, Verdict, discover, snapshot_diff, snapshot_path};
 
 #[test]
 fn flagship_cases() {
+    let (files, problems) = discover(&[PathBuf::from("rules/cases")]);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert!(files.len() >= 77, "the shipped cases are missing: {} found", files.len());
     let mut runner = Runner::default();
-    insta::glob!("../rules/cases", "**/*.{json,yaml}", |path| {
+    let mut failures = Vec::new();
+    for path in &files {
         let result = runner.run(path);
-        let relative = path.strip_prefix(std::path::Path::new(env!("CARGO_MANIFEST_DIR"))).unwrap_or(path);
+        let shown = path.display();
         match &result.verdict {
             Verdict::Pass => {}
             Verdict::Fail(mismatches) => {
                 let details: Vec<String> = mismatches.iter().map(|m| format!("{}: {}", m.field, m.detail)).collect();
-                panic!("{} ({}) failed:\n{}", result.id, relative.display(), details.join("\n"));
+                failures.push(format!("{} ({shown}) failed:\n{}", result.id, details.join("\n")));
+                continue;
             }
             Verdict::Error(problems) => {
-                panic!("{} ({}) could not run:\n{}", result.id, relative.display(), problems.join("\n"))
+                failures.push(format!("{} ({shown}) could not run:\n{}", result.id, problems.join("\n")));
+                continue;
             }
         }
         let explanation = result.explanation.unwrap_or_default();
-        insta::assert_snapshot!(format!("{} {}\n\n{explanation}", result.id, result.title));
-    });
+        let snapshot = snapshot_path(path);
+        match std::fs::read_to_string(&snapshot) {
+            Ok(old) => {
+                if let Some(diff) = snapshot_diff(&old, &explanation) {
+                    failures.push(format!("{} ({shown}): the explanation changed:\n{diff}", result.id));
+                }
+            }
+            Err(error) => failures.push(format!("{}: no snapshot ({error})", relative(&snapshot).display())),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{}\n\nIf the change is intended: cargo run -- test rules/cases --snapshot --update",
+        failures.join("\n\n")
+    );
+}
+
+fn relative(path: &Path) -> &Path {
+    path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(path)
 }
