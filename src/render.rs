@@ -136,6 +136,33 @@ impl<'a> Report<'a> {
         self.program.fact(id).map(|def| def.path.clone()).unwrap_or_default()
     }
 
+    /// Warnings about the date of evaluation: a jurisdiction (or contract, or
+    /// principles) whose conditions hold but none of whose rules is in force yet
+    /// on that date: most often a mistyped `as_of` or `--as-of`.
+    pub fn date_notes(&self) -> Vec<String> {
+        let as_of = self.outcome.as_of;
+        let mut notes = Vec::new();
+        for (index, block) in self.program.blocks.iter().enumerate() {
+            if self.outcome.block_conditions.get(index) != Some(&true) {
+                continue;
+            }
+            let rules: Vec<&RuleDef> = self.program.rules.iter().filter(|rule| rule.block == Some(index)).collect();
+            if rules.is_empty() {
+                continue;
+            }
+            // Only a block with no rule in force yet: a block whose rules have all
+            // ended is a transitional regime that has run its course, not a slip.
+            let none_yet = rules.iter().all(|rule| rule.from.is_some_and(|from| as_of < from));
+            if let (true, Some(earliest)) = (none_yet, rules.iter().filter_map(|rule| rule.from).min()) {
+                notes.push(format!(
+                    "{} applies to this request, but none of its rules is in force on {as_of} (the first from {earliest})",
+                    block.title
+                ));
+            }
+        }
+        notes
+    }
+
     /// `provisional`, `depends_on` and (with `ask`) `ask`, as JSON fields.
     fn dependencies_json(&self, map: &mut Map<String, Json>) {
         let Some(dependencies) = self.dependencies else { return };
@@ -415,6 +442,10 @@ impl<'a> Report<'a> {
         let rules: Vec<String> = self.outcome.fired.iter().map(|rule| self.rule_id(*rule)).collect();
         map.insert(String::from("rules"), Json::from(rules));
         map.insert(String::from("conflicts"), serde_json::to_value(self.conflicts()).unwrap_or(Json::Null));
+        let notes = self.date_notes();
+        if !notes.is_empty() {
+            map.insert(String::from("notes"), Json::from(notes));
+        }
         self.dependencies_json(&mut map);
         if explain {
             map.insert(String::from("explanation"), serde_json::to_value(self.explanation()).unwrap_or(Json::Null));
@@ -457,6 +488,13 @@ impl<'a> Report<'a> {
                 for side in &conflict.sides {
                     let _ = writeln!(out, "    {} {} — {}", side.rule.id, side.value, side_source(&side.rule));
                 }
+            }
+        }
+        let notes = self.date_notes();
+        if !notes.is_empty() {
+            out.push_str("\nNotes on the date:\n");
+            for note in &notes {
+                let _ = writeln!(out, "  ! {note}");
             }
         }
         let explanation = self.explanation();
