@@ -6,44 +6,12 @@
 
 use std::path::{Path, PathBuf};
 
-use tenet::analysis::depend::{Settled, dependencies_within};
-use tenet::check::{OutcomeId, OutcomeKind};
-use tenet::eval::{OutcomeValue, evaluate};
-use tenet::facts::{Facts, Schema};
+mod common;
+
+use tenet::analysis::depend::{dependencies_within, settled, single_valued};
+use tenet::eval::evaluate;
+use tenet::facts::Schema;
 use tenet::load::load;
-
-fn requests(dir: &Path, out: &mut Vec<(PathBuf, serde_json::Value)>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|entry| entry.path()).collect();
-    paths.sort();
-    for path in paths {
-        if path.is_dir() {
-            requests(&path, out);
-        } else if path.extension().is_some_and(|extension| extension == "json") {
-            let text = std::fs::read(&path).unwrap_or_default();
-            let Ok(json) = serde_json::from_slice::<serde_json::Value>(&text) else { continue };
-            // Case files hold the request under `facts`; examples are the request.
-            let facts = json.get("facts").cloned().unwrap_or(json);
-            out.push((path, facts));
-        }
-    }
-}
-
-fn decision(program: &tenet::check::Program, facts: &Facts, id: OutcomeId) -> Settled {
-    let outcome = evaluate(program, facts);
-    match outcome.values.get(id.0 as usize) {
-        _ if outcome.conflicts.iter().any(|conflict| {
-            matches!(&conflict.subject, tenet::eval::ConflictSubject::Outcome { outcome, key: None } if *outcome == id)
-        }) =>
-        {
-            Settled::Conflict
-        }
-        Some(OutcomeValue::One(Some(value))) => {
-            Settled::Value(tenet::value::Shown { value, enums: &program.enums }.to_string())
-        }
-        _ => Settled::Unset,
-    }
-}
 
 /// Combinations per analysis in this test (the CLI uses 4,096).
 const COMBINATIONS: usize = 8;
@@ -54,16 +22,10 @@ fn leaving_a_fact_out_never_hides_the_decision_it_gives() {
     assert!(!loaded.has_errors(), "the shipped rules must check");
     let program = &loaded.program;
     let schema = Schema::new(program);
-    let singles: Vec<OutcomeId> = program
-        .outcomes
-        .iter()
-        .enumerate()
-        .filter(|(_, def)| matches!(def.kind, OutcomeKind::One(_)))
-        .map(|(index, _)| OutcomeId(index as u32))
-        .collect();
+    let singles = single_valued(program);
     let mut found = Vec::new();
-    requests(Path::new("examples"), &mut found);
-    requests(Path::new("rules/cases"), &mut found);
+    common::requests(Path::new("examples"), &mut found);
+    common::requests(Path::new("rules/cases"), &mut found);
     let mut checked = 0;
     for (path, json) in &found {
         let Ok(full) = tenet::facts::from_value(program, &schema, json, None) else { continue };
@@ -82,8 +44,8 @@ fn leaving_a_fact_out_never_hides_the_decision_it_gives() {
             // soundness must not rest on the combinations.
             let analysis = dependencies_within(program, &reduced, &outcome, COMBINATIONS);
             for id in &singles {
-                let complete = decision(program, &full, *id);
-                let without = decision(program, &reduced, *id);
+                let complete = settled(program, &evaluate(program, &full), *id);
+                let without = settled(program, &outcome, *id);
                 let Some(dependency) = analysis.outcomes.iter().find(|dependency| dependency.outcome == *id) else {
                     assert_eq!(
                         complete,

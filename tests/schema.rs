@@ -9,22 +9,6 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
-fn requests(dir: &Path, out: &mut Vec<(PathBuf, serde_json::Value)>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|entry| entry.path()).collect();
-    paths.sort();
-    for path in paths {
-        if path.is_dir() {
-            requests(&path, out);
-        } else if path.extension().is_some_and(|extension| extension == "json") {
-            let text = std::fs::read(&path).unwrap_or_default();
-            let Ok(json) = serde_json::from_slice::<serde_json::Value>(&text) else { continue };
-            let facts = json.get("facts").cloned().unwrap_or(json);
-            out.push((path, facts));
-        }
-    }
-}
-
 #[test]
 fn the_schema_accepts_what_eval_accepts_and_rejects_mutations() {
     let output = common::tenet(&["schema", "rules"]);
@@ -35,8 +19,8 @@ fn the_schema_accepts_what_eval_accepts_and_rejects_mutations() {
     let loaded = tenet::load::load(&[PathBuf::from("rules")]);
     let vocabulary = tenet::facts::Schema::new(&loaded.program);
     let mut found = Vec::new();
-    requests(Path::new("examples"), &mut found);
-    requests(Path::new("rules/cases"), &mut found);
+    common::requests(Path::new("examples"), &mut found);
+    common::requests(Path::new("rules/cases"), &mut found);
     assert!(found.len() > 50, "too few requests: {}", found.len());
     for (path, request) in &found {
         let accepted = tenet::facts::from_value(&loaded.program, &vocabulary, request, None).is_ok();

@@ -75,13 +75,7 @@ pub fn dependencies_within(
     outcome: &Outcome,
     max_combinations: usize,
 ) -> Dependencies {
-    let singles: Vec<OutcomeId> = program
-        .outcomes
-        .iter()
-        .enumerate()
-        .filter(|(_, def)| matches!(def.kind, OutcomeKind::One(_)))
-        .map(|(index, _)| OutcomeId(index as u32))
-        .collect();
+    let singles = single_valued(program);
     let now: Vec<Settled> = singles.iter().map(|id| settled(program, outcome, *id)).collect();
     let candidates = unsettled_reads(program, facts, outcome);
     if candidates.is_empty() || singles.is_empty() {
@@ -250,7 +244,19 @@ fn advance(choice: &mut [usize], explored: &[(FactId, &Domain)]) -> bool {
     false
 }
 
-fn settled(program: &Program, outcome: &Outcome, id: OutcomeId) -> Settled {
+/// The single-valued (`one of`) outcomes of a program.
+pub fn single_valued(program: &Program) -> Vec<OutcomeId> {
+    program
+        .outcomes
+        .iter()
+        .enumerate()
+        .filter(|(_, def)| matches!(def.kind, OutcomeKind::One(_)))
+        .map(|(index, _)| OutcomeId(index as u32))
+        .collect()
+}
+
+/// What a single-valued outcome came to in an evaluation.
+pub fn settled(program: &Program, outcome: &Outcome, id: OutcomeId) -> Settled {
     let conflicted = outcome.conflicts.iter().any(|conflict| {
         matches!(&conflict.subject, crate::eval::ConflictSubject::Outcome { outcome, key: None } if *outcome == id)
     });

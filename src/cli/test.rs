@@ -184,38 +184,26 @@ fn junit(results: &[cases::CaseResult], changed: &BTreeMap<PathBuf, String>) -> 
                 xml(dir),
                 xml(&result.path.display().to_string())
             );
-            match &result.verdict {
-                cases::Verdict::Pass => match changed.get(&result.path) {
-                    None => {
-                        let _ = writeln!(out, "{open}/>");
-                    }
-                    Some(diff) => {
-                        let _ = writeln!(out, "{open}>");
-                        let _ =
-                            writeln!(out, "      <failure message=\"the explanation changed\">{}</failure>", xml(diff));
-                        let _ = writeln!(out, "    </testcase>");
-                    }
-                },
-                cases::Verdict::Fail(mismatches) => {
-                    let details: Vec<String> =
-                        mismatches.iter().map(|mismatch| format!("{}: {}", mismatch.field, mismatch.detail)).collect();
-                    let _ = writeln!(out, "{open}>");
-                    let _ = writeln!(
-                        out,
-                        "      <failure message=\"{}\">{}</failure>",
-                        xml(details.first().map_or("", String::as_str)),
-                        xml(&details.join("\n"))
-                    );
-                    let _ = writeln!(out, "    </testcase>");
+            // A passing case is an empty element; otherwise one `failure` or `error`
+            // whose message is the first problem and whose text lists them all.
+            let problem: Option<(&str, Vec<String>)> = match &result.verdict {
+                cases::Verdict::Pass => changed
+                    .get(&result.path)
+                    .map(|diff| ("failure", vec![String::from("the explanation changed"), diff.clone()])),
+                cases::Verdict::Fail(mismatches) => Some((
+                    "failure",
+                    mismatches.iter().map(|mismatch| format!("{}: {}", mismatch.field, mismatch.detail)).collect(),
+                )),
+                cases::Verdict::Error(problems) => Some(("error", problems.clone())),
+            };
+            match problem {
+                None => {
+                    let _ = writeln!(out, "{open}/>");
                 }
-                cases::Verdict::Error(problems) => {
+                Some((tag, details)) => {
                     let _ = writeln!(out, "{open}>");
-                    let _ = writeln!(
-                        out,
-                        "      <error message=\"{}\">{}</error>",
-                        xml(problems.first().map_or("", String::as_str)),
-                        xml(&problems.join("\n"))
-                    );
+                    let message = xml(details.first().map_or("", String::as_str));
+                    let _ = writeln!(out, "      <{tag} message=\"{message}\">{}</{tag}>", xml(&details.join("\n")));
                     let _ = writeln!(out, "    </testcase>");
                 }
             }

@@ -39,3 +39,22 @@ pub fn tenet_with_input(args: &[&str], input: Option<&[u8]>) -> Output {
     }
     output
 }
+
+/// Every request under `dir`, with its file: an example is the request; a case
+/// file holds it under `facts`. Files that are not JSON are skipped.
+#[allow(dead_code, reason = "not every test binary reads requests")]
+pub fn requests(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, serde_json::Value)>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut paths: Vec<std::path::PathBuf> = entries.filter_map(Result::ok).map(|entry| entry.path()).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            requests(&path, out);
+        } else if path.extension().is_some_and(|extension| extension == "json") {
+            let text = std::fs::read(&path).unwrap_or_default();
+            let Ok(json) = serde_json::from_slice::<serde_json::Value>(&text) else { continue };
+            let facts = json.get("facts").cloned().unwrap_or(json);
+            out.push((path, facts));
+        }
+    }
+}
