@@ -62,6 +62,12 @@ enum Command {
         /// Explain: conditions with their values, overridden rules, rules that did not apply
         #[arg(long)]
         explain: bool,
+        /// Explain one rule only, by id (implies --explain)
+        #[arg(long, value_name = "ID")]
+        rule: Option<String>,
+        /// Explain only the rules that fired (implies --explain)
+        #[arg(long)]
+        fired: bool,
         /// Name the fewest facts the request leaves out whose answers settle a provisional decision, most decisive first
         #[arg(long, conflicts_with = "batch")]
         ask: bool,
@@ -253,7 +259,8 @@ fn run(cli: Cli) -> u8 {
             let _ = std::io::stdout().write_all(text.as_bytes());
             code.max(u8::from(!diagnostics.is_empty()))
         }
-        Command::Eval { rules, facts: facts_path, batch, as_of, format, explain, ask } => {
+        Command::Eval { rules, facts: facts_path, batch, as_of, format, explain, rule, fired, ask } => {
+            let explain = explain || rule.is_some() || fired;
             let loaded = load(&[rules]);
             if loaded.has_errors() {
                 report(&loaded.diagnostics, &loaded.sources);
@@ -300,7 +307,18 @@ fn run(cli: Cli) -> u8 {
             }
             // An outcome that facts the request leaves out would change is provisional.
             let dependencies = tenet::analysis::depend::dependencies(program, &facts, &outcome);
-            let report = Report::new(program, &facts, &outcome).with_dependencies(&dependencies, ask);
+            if let Some(id) = &rule
+                && !program.rules.iter().any(|def| def.id.eq_ignore_ascii_case(id))
+            {
+                let known = program.rules.iter().map(|def| def.id.as_str());
+                let diagnostic = Diagnostic::error("tenet::eval::unknown_rule", format!("there is no rule `{id}`"))
+                    .suggest(id, known);
+                report(&[diagnostic], &loaded.sources);
+                return 1;
+            }
+            let filter = tenet::render::ExplainFilter { rule, fired_only: fired };
+            let report =
+                Report::new(program, &facts, &outcome).with_dependencies(&dependencies, ask).with_filter(filter);
             let text = match format {
                 Format::Json => {
                     let json = report.json(explain);

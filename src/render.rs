@@ -112,11 +112,45 @@ pub struct Report<'a> {
     dependencies: Option<&'a Dependencies>,
     /// Whether to name the facts to ask for (`eval --ask`).
     ask: bool,
+    /// Which parts of the explanation to show.
+    filter: ExplainFilter,
+}
+
+/// A narrower explanation: one rule (`--rule`), or only the rules that fired (`--fired`).
+#[derive(Clone, Debug, Default)]
+pub struct ExplainFilter {
+    /// Only this rule, by id (ignoring case).
+    pub rule: Option<String>,
+    /// Only the rules that fired: no overridden rules, overruled duties or why-not.
+    pub fired_only: bool,
+}
+
+impl ExplainFilter {
+    fn apply(&self, explanation: &mut Explanation) {
+        if let Some(id) = &self.rule {
+            let wanted = |rule: &RuleRef| rule.id.eq_ignore_ascii_case(id);
+            explanation.fired.retain(|item| wanted(&item.rule));
+            explanation.overridden.retain(|item| wanted(&item.rule));
+            explanation.overruled.retain(|item| wanted(&item.rule));
+            explanation.why_not.retain(|item| wanted(&item.rule));
+        }
+        if self.fired_only {
+            explanation.overridden.clear();
+            explanation.overruled.clear();
+            explanation.why_not.clear();
+        }
+    }
 }
 
 impl<'a> Report<'a> {
     pub fn new(program: &'a Program, facts: &'a Facts, outcome: &'a Outcome) -> Self {
-        Report { program, facts, outcome, dependencies: None, ask: false }
+        Report { program, facts, outcome, dependencies: None, ask: false, filter: ExplainFilter::default() }
+    }
+
+    /// Narrows the explanation to one rule, or to the rules that fired.
+    pub fn with_filter(mut self, filter: ExplainFilter) -> Self {
+        self.filter = filter;
+        self
     }
 
     /// Reports also which outcomes are provisional and on which missing facts
@@ -430,7 +464,10 @@ impl<'a> Report<'a> {
                 applies: self.outcome.blocks.get(index).copied().unwrap_or(false),
             })
             .collect();
-        Explanation { as_of: self.outcome.as_of.to_string(), applicable, fired, overridden, overruled, why_not }
+        let mut explanation =
+            Explanation { as_of: self.outcome.as_of.to_string(), applicable, fired, overridden, overruled, why_not };
+        self.filter.apply(&mut explanation);
+        explanation
     }
 
     /// The JSON output: declared outcomes, `rules`, `conflicts`, and with `explain` the explanation.
@@ -500,7 +537,12 @@ impl<'a> Report<'a> {
         let explanation = self.explanation();
         let _ = writeln!(out, "\nReasons (rules applied as of {}):", explanation.as_of);
         if explanation.fired.is_empty() {
-            out.push_str("  no rule applied\n");
+            match &self.filter.rule {
+                Some(id) => {
+                    let _ = writeln!(out, "  rule `{id}` did not apply (see below)");
+                }
+                None => out.push_str("  no rule applied\n"),
+            }
         }
         for fired in &explanation.fired {
             rule_heading(&mut out, &fired.rule);
@@ -513,6 +555,11 @@ impl<'a> Report<'a> {
                 }
                 for skipped in &fired.not_concluded {
                     let _ = writeln!(out, "      could not {skipped}: a value it needs is unknown");
+                }
+                if fired.concluded.is_empty() && fired.not_concluded.is_empty() {
+                    out.push_str(
+                        "      concludes nothing itself: it records that the provision is engaged\n",
+                    );
                 }
             }
         }
