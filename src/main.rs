@@ -103,6 +103,13 @@ enum Command {
         #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
         format: DiffFormat,
     },
+    /// Print a completion script for a shell: `tenet completions bash > /etc/bash_completion.d/tenet`.
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `tenet man > tenet.1 && man ./tenet.1`.
+    Man,
     /// Print the JSON Schema (2020-12) of a request, from the rules' vocabulary.
     ///
     /// Intake systems validate and autocomplete requests with it before asking for a decision.
@@ -244,6 +251,25 @@ fn run(cli: Cli) -> u8 {
             let (code, diagnostics, sources) = fmt(&paths, check);
             report(&diagnostics, &sources);
             code
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "tenet",
+                &mut std::io::stdout(),
+            );
+            0
+        }
+        Command::Man => {
+            let page = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
+            let mut out = Vec::new();
+            if let Err(error) = page.render(&mut out) {
+                eprintln!("error: cannot write the manual page: {error}");
+                return 1;
+            }
+            let _ = std::io::stdout().write_all(&out);
+            0
         }
         Command::Schema { rules } => {
             let (code, text, loaded) = cli::schema::run(rules);

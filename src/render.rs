@@ -557,9 +557,7 @@ impl<'a> Report<'a> {
                     let _ = writeln!(out, "      could not {skipped}: a value it needs is unknown");
                 }
                 if fired.concluded.is_empty() && fired.not_concluded.is_empty() {
-                    out.push_str(
-                        "      concludes nothing itself: it records that the provision is engaged\n",
-                    );
+                    out.push_str("      concludes nothing itself: it records that the provision is engaged\n");
                 }
             }
         }
