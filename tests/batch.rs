@@ -46,3 +46,17 @@ fn a_large_batch_keeps_its_order_and_reports_bad_lines() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains(&format!("line {bad}: ")), "the diagnostic names the line:\n{stderr}");
 }
+
+#[test]
+fn an_oversized_line_is_reported_and_the_batch_goes_on() {
+    let small = "{\"as_of\": \"2025-01-01\", \"kind\": \"data_transfer\"}";
+    let big = format!("{{\"as_of\": \"2025-01-01\", \"id\": \"{}\"}}", "x".repeat(17 * 1024 * 1024));
+    let input = format!("{small}\n{big}\n{small}\n");
+    let output = common::tenet_with_input(&["eval", "rules", "--batch", "-"], Some(input.as_bytes()));
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "one line per request:\n{stdout}");
+    assert!(lines[1].contains("\"line\":2") && lines[1].contains("too_large"), "{}", lines[1]);
+    assert!(!lines[2].contains("\"errors\""), "the batch goes on after the oversized line: {}", lines[2]);
+}
