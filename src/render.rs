@@ -222,7 +222,11 @@ impl<'a> Report<'a> {
         map.insert(String::from("depends_on"), Json::from(depends_on));
         if !dependencies.outcomes.is_empty() {
             let unexplored: Vec<String> = dependencies.unexplored.iter().map(|fact| self.fact_path(*fact)).collect();
-            map.insert(String::from("dependencies_complete"), Json::from(unexplored.is_empty() && dependencies.exact));
+            let sampled: Vec<String> = dependencies.sampled.iter().map(|fact| self.fact_path(*fact)).collect();
+            map.insert(String::from("dependencies_complete"), Json::from(unexplored.is_empty() && sampled.is_empty()));
+            if !sampled.is_empty() {
+                map.insert(String::from("sampled"), Json::from(sampled));
+            }
             if !unexplored.is_empty() {
                 map.insert(String::from("not_explored"), Json::from(unexplored));
             }
@@ -274,8 +278,9 @@ impl<'a> Report<'a> {
             let names: Vec<String> = dependencies.unexplored.iter().map(|fact| self.fact_path(*fact)).collect();
             let _ = writeln!(out, "  (not combined with the others, too many combinations: {})", names.join(", "));
         }
-        if !dependencies.exact {
-            out.push_str("  (numbers or dates compared in ways the classes only sample: other values may differ)\n");
+        if !dependencies.sampled.is_empty() {
+            let names: Vec<String> = dependencies.sampled.iter().map(|fact| self.fact_path(*fact)).collect();
+            let _ = writeln!(out, "  (only some values tried, other values may differ: {})", names.join(", "));
         }
         if self.ask && !dependencies.ask.is_empty() {
             out.push_str("\nTo settle it, ask (most decisive first):\n");

@@ -51,8 +51,9 @@ pub struct Dependencies {
     /// Missing facts that could matter but were left out of the combinations
     /// (there were more than [`MAX_COMBINATIONS`]).
     pub unexplored: Vec<FactId>,
-    /// Whether every class of every explored fact was exact (see [`Domain::exact`]).
-    pub exact: bool,
+    /// Explored facts whose classes are a sample, not exact (see [`Domain::exact`]):
+    /// values other than the representatives tried may give other results.
+    pub sampled: Vec<FactId>,
     pub combinations: usize,
 }
 
@@ -79,7 +80,7 @@ pub fn dependencies_within(
     let now: Vec<Settled> = singles.iter().map(|id| settled(program, outcome, *id)).collect();
     let candidates = unsettled_reads(program, facts, outcome);
     if candidates.is_empty() || singles.is_empty() {
-        return Dependencies { exact: true, ..Dependencies::default() };
+        return Dependencies::default();
     }
     let mut all = domains(program, outcome.as_of);
     with_request_texts(&mut all, program, facts);
@@ -202,7 +203,8 @@ pub fn dependencies_within(
             }
         }
     }
-    Dependencies { exact: explored.iter().all(|(_, domain)| domain.exact), outcomes, ask, unexplored, combinations }
+    let sampled = explored.iter().filter(|(_, domain)| !domain.exact).map(|(fact, _)| *fact).collect();
+    Dependencies { sampled, outcomes, ask, unexplored, combinations }
 }
 
 /// Adds to every text domain the texts the request gives elsewhere, so that a
