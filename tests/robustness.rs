@@ -120,6 +120,14 @@ fn bad_rule_files() {
                 .into_bytes(),
         ),
         (
+            // Twenty thousand broken items: each error looks only at its own tokens.
+            "twenty_thousand_parse_errors",
+            (0..20_000)
+                .map(|i| format!("rule R-{i} \"r\" {{ cite \"c\" when a = b }}\n"))
+                .collect::<String>()
+                .into_bytes(),
+        ),
+        (
             // Each term uses the one before it twice: checked once per term.
             "term_dag",
             std::iter::once(String::from("fact t0 : bool\n"))

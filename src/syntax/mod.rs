@@ -131,6 +131,11 @@ fn syntax_error(
     (base, chunk_end): (usize, usize),
     error: &pest::error::Error<Rule>,
 ) -> Diagnostic {
+    // Only the item's tokens and the one after it, found by binary search, so that
+    // a file with thousands of broken items is reported in linear time.
+    let first = tokens.partition_point(|token| token.start < base);
+    let last = tokens.partition_point(|token| token.start <= chunk_end).saturating_add(1).min(tokens.len());
+    let tokens = tokens.get(first..last.max(first)).unwrap_or(&[]);
     let at = match error.location {
         InputLocation::Pos(pos) => pos,
         InputLocation::Span((start, _)) => start,
