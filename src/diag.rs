@@ -86,6 +86,16 @@ impl Diagnostic {
     }
 }
 
+/// Why a file could not be read, in words: "no such file or directory".
+pub fn io_reason(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => String::from("no such file or directory"),
+        std::io::ErrorKind::PermissionDenied => String::from("permission denied"),
+        std::io::ErrorKind::IsADirectory => String::from("it is a directory"),
+        _ => error.to_string(),
+    }
+}
+
 /// The closest candidate by edit distance, if it is close enough to be a likely typo.
 pub fn did_you_mean<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let length = wrong.chars().count();

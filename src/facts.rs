@@ -95,12 +95,7 @@ pub fn read_bounded(path: &std::path::Path) -> Result<Vec<u8>, Box<Diagnostic>> 
         )
     };
     let io = |error: std::io::Error| {
-        let reason = match error.kind() {
-            std::io::ErrorKind::NotFound => String::from("no such file or directory"),
-            std::io::ErrorKind::PermissionDenied => String::from("permission denied"),
-            std::io::ErrorKind::IsADirectory => String::from("it is a directory"),
-            _ => error.to_string(),
-        };
+        let reason = crate::diag::io_reason(&error);
         Box::new(Diagnostic::error("tenet::facts::io", format!("cannot read facts `{name}`: {reason}")))
     };
     let mut bytes = Vec::new();

@@ -126,12 +126,7 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>, diagnostics: &mut Vec<Diagnost
 }
 
 fn io_error(path: &Path, error: &std::io::Error) -> Diagnostic {
-    let reason = match error.kind() {
-        std::io::ErrorKind::NotFound => String::from("no such file or directory"),
-        std::io::ErrorKind::PermissionDenied => String::from("permission denied"),
-        _ => error.to_string(),
-    };
-    Diagnostic::error("tenet::load::io", format!("cannot read `{}`: {reason}", path.display()))
+    Diagnostic::error("tenet::load::io", format!("cannot read `{}`: {}", path.display(), crate::diag::io_reason(error)))
 }
 
 fn not_utf8(path: &Path, bytes: &[u8], valid_up_to: usize) -> Diagnostic {

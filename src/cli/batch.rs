@@ -45,7 +45,10 @@ impl Batch<'_> {
     pub fn run(&self, input: &Path, output: &mut dyn Write) -> Result<Summary, Box<Diagnostic>> {
         let name = facts::display_name(input);
         let io = |error: std::io::Error| {
-            Box::new(Diagnostic::error("tenet::batch::io", format!("cannot read the batch `{name}`: {error}")))
+            Box::new(Diagnostic::error(
+                "tenet::batch::io",
+                format!("cannot read the batch `{name}`: {}", tenet::diag::io_reason(&error)),
+            ))
         };
         let (reader, size): (Box<dyn Read>, Option<u64>) = if input.as_os_str() == "-" {
             (Box::new(std::io::stdin().lock()), None)
