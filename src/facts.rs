@@ -149,7 +149,7 @@ pub fn read_document(text: &[u8], yaml: bool) -> Result<Json, Box<Diagnostic>> {
     };
     let found = std::cell::RefCell::new(None);
     let mut reader = serde_json::Deserializer::from_slice(text);
-    serde::de::DeserializeSeed::deserialize(Strict { path: "", found: &found, yaml: false }, &mut reader)
+    serde::de::DeserializeSeed::deserialize(Strict { at: None, found: &found, yaml: false }, &mut reader)
         .map_err(|error| syntax_error(error, found.take()))?;
     serde_json::from_slice(text).map_err(|error| syntax_error(error, None))
 }
@@ -182,7 +182,7 @@ fn read_yaml(text: &[u8]) -> Result<Json, Box<Diagnostic>> {
     };
     let found = std::cell::RefCell::new(None);
     let document = yaml_serde::Deserializer::from_slice(text);
-    let checked = serde::de::DeserializeSeed::deserialize(Strict { path: "", found: &found, yaml: true }, document);
+    let checked = serde::de::DeserializeSeed::deserialize(Strict { at: None, found: &found, yaml: true }, document);
     if let Err(error) = checked {
         return Err(match found.take() {
             Some(found) => {
@@ -279,10 +279,28 @@ struct Found {
 /// left in `found`; the reader's error only carries the place.
 #[derive(Clone, Copy)]
 struct Strict<'a> {
-    /// The dotted path of the object being read, for messages.
-    path: &'a str,
+    /// Where the value being read stands, written out only for a message.
+    at: Option<&'a Segment<'a>>,
     found: &'a std::cell::RefCell<Option<Found>>,
     yaml: bool,
+}
+
+/// One key of the path to a value, linked to its parent's.
+struct Segment<'a> {
+    parent: Option<&'a Segment<'a>>,
+    key: &'a str,
+}
+
+/// The dotted path of a value: `request.authority.country`.
+fn dotted(at: Option<&Segment<'_>>) -> String {
+    let mut keys = Vec::new();
+    let mut next = at;
+    while let Some(segment) = next {
+        keys.push(segment.key);
+        next = segment.parent;
+    }
+    keys.reverse();
+    keys.join(".")
 }
 
 impl Strict<'_> {
@@ -329,11 +347,12 @@ impl<'de> serde::de::Visitor<'de> for Strict<'_> {
     }
 
     fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<(), E> {
-        let shown = if self.path.is_empty() { String::from("the document") } else { format!("`{}`", self.path) };
+        let path = dotted(self.at);
+        let shown = if path.is_empty() { String::from("the document") } else { format!("`{path}`") };
         if !value.is_finite() {
             return Err(self.fail(
                 "tenet::facts::not_a_number",
-                self.path,
+                &path,
                 format!("{shown}: `{value}` is not a number a fact can hold"),
                 "give a finite number, or leave the fact out if it is not known",
             ));
@@ -343,7 +362,7 @@ impl<'de> serde::de::Visitor<'de> for Strict<'_> {
         if self.yaml && significant_digits(&value.to_string()) > 15 {
             return Err(self.fail(
                 "tenet::facts::inexact_number",
-                self.path,
+                &path,
                 format!("{shown}: `{value}` cannot be read exactly from YAML"),
                 "write it with at most 15 significant digits, or write the facts as JSON, which keeps every digit",
             ));
@@ -375,8 +394,9 @@ impl<'de> serde::de::Visitor<'de> for Strict<'_> {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut entries: A) -> Result<(), A::Error> {
         let mut keys = std::collections::HashSet::new();
         while let Some(key) = entries.next_key::<Key>()? {
-            let path = if self.path.is_empty() { key.0.clone() } else { format!("{}.{}", self.path, key.0) };
-            if !keys.insert(key.0) {
+            let segment = Segment { parent: self.at, key: &key.0 };
+            if keys.contains(&key.0) {
+                let path = dotted(Some(&segment));
                 return Err(self.fail(
                     "tenet::facts::duplicate_key",
                     &path,
@@ -384,7 +404,8 @@ impl<'de> serde::de::Visitor<'de> for Strict<'_> {
                     "each field appears once in an object; remove one of them",
                 ));
             }
-            entries.next_value_seed(Strict { path: &path, ..self })?;
+            entries.next_value_seed(Strict { at: Some(&segment), found: self.found, yaml: self.yaml })?;
+            keys.insert(key.0);
         }
         Ok(())
     }
