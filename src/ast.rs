@@ -25,6 +25,7 @@ pub enum Item {
     Outcome(OutcomeDecl),
     Block(Block),
     Rule(Rule),
+    Assertion(Assertion),
 }
 
 /// `enum Decision { disclose, reject }`
@@ -71,6 +72,21 @@ pub struct TermDecl {
 pub struct OutcomeDecl {
     pub name: Name,
     pub kind: OutcomeKind,
+    /// `required`: every request must get a value.
+    pub required: bool,
+    pub span: Span,
+}
+
+/// `assert A-1 "title" { cite "..." when ... never ... }`: a property of every request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assertion {
+    pub id: Name,
+    pub title: Name,
+    pub cites: Vec<Name>,
+    pub when: Vec<Expr>,
+    /// `always` (the claim must not be false) or `never` (it must not be true).
+    pub always: bool,
+    pub claim: Expr,
     pub span: Span,
 }
 

@@ -34,6 +34,16 @@ pub struct Diff {
     /// Declarations other than rules: facts, terms, sets, enumerations, outcomes, blocks.
     pub declarations: Vec<DeclarationChange>,
     pub impact: Impact,
+    /// With `--exhaustive`: every class of request whose outcome changes, by change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exhaustive: Option<Exhaustive>,
+}
+
+/// The outcome changes over every request class, on one date.
+#[derive(Clone, Debug, Serialize)]
+pub struct Exhaustive {
+    pub as_of: String,
+    pub changes: Vec<crate::analysis::analyze::Finding>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -121,7 +131,19 @@ pub fn diff(old: &Path, new: &Path) -> Diff {
         changed,
         declarations,
         impact,
+        exhaustive: None,
     }
+}
+
+/// Adds to `diff` every class of request whose single-valued outcomes change
+/// between the rule sets at `old` and `new` on `as_of` (when both check).
+pub fn exhaustive(diff: &mut Diff, old: &Path, new: &Path, as_of: jiff::civil::Date) {
+    let (old_loaded, new_loaded) = (load(&[old.to_path_buf()]), load(&[new.to_path_buf()]));
+    if old_loaded.has_errors() || new_loaded.has_errors() {
+        return;
+    }
+    let changes = crate::analysis::analyze::compare(&old_loaded.program, &new_loaded.program, as_of);
+    diff.exhaustive = Some(Exhaustive { as_of: as_of.to_string(), changes });
 }
 
 /// Every rule by id, with the id and title of its block.
@@ -254,7 +276,22 @@ fn declarations(trees: &[ast::File]) -> BTreeMap<(&'static str, String), String>
                 ("set", decl.name.text.clone(), format!("[{}]", values.join(", ")))
             }
             Item::Term(decl) => ("term", decl.name.text.clone(), expression(&decl.body)),
-            Item::Outcome(decl) => ("outcome", decl.name.text.clone(), outcome_kind_text(&decl.kind)),
+            Item::Outcome(decl) => {
+                let required = if decl.required { " required" } else { "" };
+                ("outcome", decl.name.text.clone(), format!("{}{required}", outcome_kind_text(&decl.kind)))
+            }
+            Item::Assertion(assertion) => {
+                let mut text = format!("{:?}", assertion.title.text);
+                for cite in &assertion.cites {
+                    let _ = write!(text, " cite {:?}", cite.text);
+                }
+                for when in &assertion.when {
+                    let _ = write!(text, " when {}", expression(when));
+                }
+                let word = if assertion.always { "always" } else { "never" };
+                let _ = write!(text, " {word} {}", expression(&assertion.claim));
+                ("assert", assertion.id.text.clone(), text)
+            }
             Item::Block(block) => {
                 let applies = block.applies.iter().map(expression).collect::<Vec<_>>().join(" / ");
                 let mut text = format!("{:?} {:?}", block.strength, block.title.text);
@@ -541,6 +578,7 @@ impl Diff {
                 }
             }
         }
+        self.exhaustive_text(&mut out, false);
         out
     }
 
@@ -555,6 +593,44 @@ impl Diff {
                 if !fence.is_empty() {
                     let _ = writeln!(out, "{fence}");
                 }
+            }
+        }
+    }
+
+    fn exhaustive_text(&self, out: &mut String, markdown: bool) {
+        let Some(exhaustive) = &self.exhaustive else { return };
+        let heading = format!("Every class of request, as of {}", exhaustive.as_of);
+        if markdown {
+            let _ = writeln!(out, "\n#### {heading}\n");
+        } else {
+            let _ = writeln!(out, "\n{heading}");
+        }
+        if exhaustive.changes.is_empty() {
+            out.push_str(if markdown {
+                "No request changes its outcome.\n"
+            } else {
+                "  no request changes its outcome\n"
+            });
+            return;
+        }
+        for change in &exhaustive.changes {
+            if markdown {
+                let _ =
+                    writeln!(out, "- **{}**: {}", change.message, crate::analysis::report::classes(&change.classes));
+            } else {
+                let _ = writeln!(out, "  {}: {}", change.message, crate::analysis::report::classes(&change.classes));
+            }
+            for region in &change.region {
+                let mark = if region.confirmed { "" } else { " (DISAGREES WITH THE ANALYSIS: a defect of tenet)" };
+                let witness = region.witness.as_ref().map(ToString::to_string).unwrap_or_default();
+                if markdown {
+                    let _ = writeln!(out, "  - when {}{mark}\n    `{witness}`", region.description);
+                } else {
+                    let _ = writeln!(out, "    when {}{mark}\n      e.g. {witness}", region.description);
+                }
+            }
+            if change.more > 0 {
+                let _ = writeln!(out, "{}and more", if markdown { "  - … " } else { "    ... " });
             }
         }
     }
@@ -633,6 +709,7 @@ impl Diff {
                 }
             }
         }
+        self.exhaustive_text(&mut out, true);
         out
     }
 }

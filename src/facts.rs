@@ -498,10 +498,10 @@ pub fn from_value(
             .help("write the facts as `{ \"as_of\": \"2025-01-31\", ... }`"),
         ),
     }
-    if let Some(date) = as_of {
-        if let Some(slot) = reader.facts.values.get_mut(program.as_of.0 as usize) {
-            *slot = Some(Value::Date(date));
-        }
+    if let Some(date) = as_of
+        && let Some(slot) = reader.facts.values.get_mut(program.as_of.0 as usize)
+    {
+        *slot = Some(Value::Date(date));
     }
     reader.defaults();
     // Rules are applied as of a date: there is no evaluation without one, even if a
@@ -601,10 +601,10 @@ impl Reader<'_> {
             }
             return;
         }
-        if let Some(value) = self.value(def.ty, json, &path) {
-            if let Some(slot) = self.facts.values.get_mut(id.0 as usize) {
-                *slot = Some(value);
-            }
+        if let Some(value) = self.value(def.ty, json, &path)
+            && let Some(slot) = self.facts.values.get_mut(id.0 as usize)
+        {
+            *slot = Some(value);
         }
     }
 

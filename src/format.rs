@@ -55,6 +55,7 @@ impl Printer<'_> {
                 Item::Outcome(decl) => self.outcome_decl(decl),
                 Item::Block(block) => self.block(block),
                 Item::Rule(rule) => self.rule(rule, ""),
+                Item::Assertion(assertion) => self.assertion(assertion),
             }
             self.last_end = end.max(self.last_end);
         }
@@ -173,7 +174,26 @@ impl Printer<'_> {
     }
 
     fn outcome_decl(&mut self, decl: &OutcomeDecl) {
-        let _ = writeln!(self.out, "outcome {} : {}", decl.name.text, outcome_kind_text(&decl.kind));
+        let required = if decl.required { " required" } else { "" };
+        let _ = writeln!(self.out, "outcome {} : {}{required}", decl.name.text, outcome_kind_text(&decl.kind));
+    }
+
+    fn assertion(&mut self, assertion: &Assertion) {
+        let _ = writeln!(self.out, "assert {} {} {{", assertion.id.text, string_text(&assertion.title.text));
+        for cite in &assertion.cites {
+            self.leading(cite.span.start as usize, INDENT, false);
+            let _ = writeln!(self.out, "{INDENT}cite {}", string_text(&cite.text));
+        }
+        for when in &assertion.when {
+            self.leading(when.span.start as usize, INDENT, false);
+            self.condition(&format!("{INDENT}when"), when, INDENT);
+        }
+        self.leading(assertion.claim.span.start as usize, INDENT, false);
+        let word = if assertion.always { "always" } else { "never" };
+        self.condition(&format!("{INDENT}{word}"), &assertion.claim, INDENT);
+        self.leading(assertion.span.end as usize, INDENT, false);
+        self.close("");
+        self.last_end = assertion.span.end as usize;
     }
 
     fn block(&mut self, block: &Block) {
@@ -317,6 +337,7 @@ fn item_range(item: &Item) -> (usize, usize) {
         Item::Outcome(decl) => (decl.span.start, decl.span.end),
         Item::Block(block) => (block.span.start, block.span.end),
         Item::Rule(rule) => (rule.span.start, rule.span.end),
+        Item::Assertion(assertion) => (assertion.span.start, assertion.span.end),
     };
     (start as usize, end as usize)
 }

@@ -102,6 +102,46 @@ enum Command {
         /// Output format: text for a terminal, markdown for a pull-request comment, or json
         #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
         format: DiffFormat,
+        /// Also list every class of request (not only the cases) whose outcome changes,
+        /// grouped by change, each with a witness request run on both versions
+        #[arg(long)]
+        exhaustive: bool,
+        /// With --exhaustive: compare as of this date (default: today)
+        #[arg(long, value_parser = parse_date, requires = "exhaustive")]
+        as_of: Option<Date>,
+    },
+    /// Prove what the rules do for every possible request: gaps, conflicts, dead and
+    /// shadowed rules, violated assertions, and (--all-dates) the days decisions change.
+    ///
+    /// Every fact's values are cut into the classes the rules can tell apart; every
+    /// combination is covered (with a BDD), and each finding comes with a witness
+    /// request that the evaluator is run on. Reviewed findings listed in
+    /// `RULES/analysis-known.json` (or --known FILE) are reported as notes.
+    ///
+    /// Exit status: 0 when nothing fails; 1 on a gap, an unhandled conflict or a
+    /// violated assertion (see --fail-on), on warnings with --deny warnings, or when the rules have errors.
+    Analyze {
+        /// A rule file, or a directory of `*.tenet` files
+        rules: PathBuf,
+        /// Analyze as of this date (default: today)
+        #[arg(long, value_parser = parse_date, conflicts_with = "all_dates")]
+        as_of: Option<Date>,
+        /// Analyze every period between the rules' effective and until dates, and report the
+        /// request classes whose decisions change on each of those days
+        #[arg(long)]
+        all_dates: bool,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = cli::analyze::AnalyzeFormat::Text)]
+        format: cli::analyze::AnalyzeFormat,
+        /// `--deny warnings`: dead and shadowed rules fail the run too
+        #[arg(long, value_name = "warnings", value_parser = ["warnings"])]
+        deny: Option<String>,
+        /// Which errors fail the run (default: all three)
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "gap,conflict,violation")]
+        fail_on: Vec<cli::analyze::FailOn>,
+        /// Reviewed findings (JSON); default `analysis-known.json` in RULES if present
+        #[arg(long, value_name = "FILE")]
+        known: Option<PathBuf>,
     },
     /// Print a completion script for a shell: `tenet completions bash > /etc/bash_completion.d/tenet`.
     Completions {
@@ -210,7 +250,7 @@ fn run(cli: Cli) -> u8 {
             }
             0
         }
-        Command::Diff { paths, git, format } => {
+        Command::Diff { paths, git, format, exhaustive, as_of } => {
             let (old, new, label, cleanup) = match (git, paths.as_slice()) {
                 (Some(rev), [] | [_]) => {
                     let path = paths.first().cloned().unwrap_or_else(|| PathBuf::from("rules"));
@@ -233,6 +273,10 @@ fn run(cli: Cli) -> u8 {
                 }
             };
             let mut diff = tenet::diff::diff(&old, &new);
+            if exhaustive {
+                let as_of = as_of.unwrap_or_else(|| jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date());
+                tenet::diff::exhaustive(&mut diff, &old, &new, as_of);
+            }
             if let Some(label) = label {
                 diff.old = label;
             }
@@ -246,6 +290,23 @@ fn run(cli: Cli) -> u8 {
             };
             let _ = std::io::stdout().write_all(text.as_bytes());
             u8::from(diff.has_problems())
+        }
+        Command::Analyze { rules, as_of, all_dates, format, deny, fail_on, known } => {
+            let options = cli::analyze::Options {
+                rules,
+                as_of,
+                all_dates,
+                format,
+                deny_warnings: deny.is_some(),
+                fail_on,
+                known,
+            };
+            let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+            let (code, text, loaded, problems) = cli::analyze::run(&options, today);
+            report(&loaded.diagnostics, &loaded.sources);
+            report(&problems, &Sources::default());
+            let _ = std::io::stdout().write_all(text.as_bytes());
+            code
         }
         Command::Fmt { check, paths } => {
             let (code, diagnostics, sources) = fmt(&paths, check);

@@ -136,3 +136,26 @@ fn cli() {
         ));
     });
 }
+
+/// Analyze cases are small rule sets: the report of `tenet analyze` as of
+/// 2026-01-01 (over all dates for files named `*dates*`), text and JSON, and
+/// every witness must evaluate to what the analysis claims.
+#[test]
+fn analyze() {
+    insta::glob!("cases/analyze/**/*.tenet", |path| {
+        let text = read(path);
+        let loaded = load(&[path.to_path_buf()]);
+        let rendered = render(&loaded.diagnostics, &loaded.sources, ErrorFormat::Plain, false);
+        assert!(loaded.diagnostics.is_empty(), "{} must check cleanly:\n{rendered}", path.display());
+        let all_dates = relative(path).contains("dates");
+        let analysis = if all_dates {
+            tenet::analysis::analyze::analyze_all_dates(&loaded.program)
+        } else {
+            let as_of = jiff::civil::date(2026, 1, 1);
+            tenet::analysis::analyze::analyze(&loaded.program, as_of)
+        };
+        assert_eq!(analysis.disagreements(), 0, "{}: the evaluator disagrees with a witness", path.display());
+        let report = tenet::analysis::report::text(&analysis);
+        insta::assert_snapshot!(format!("{text}\n---- tenet analyze ----\n{report}"));
+    });
+}

@@ -77,6 +77,8 @@ fn sarif_output_validates_against_the_sarif_schema() {
         vec!["check", "tests/cases/check/err/warnings.tenet", "--error-format", "sarif"],
         vec!["check", "rules", "--error-format", "sarif"],
         vec!["test", "tests/cases/conflicts", "tests/cases/test", "--format", "sarif"],
+        vec!["analyze", "tests/cases/analyze/conflicts.tenet", "--as-of", "2026-01-01", "--format", "sarif"],
+        vec!["analyze", "rules", "--as-of", "2026-11-28", "--format", "sarif"],
     ];
     for args in runs {
         let log = sarif_of(&args);

@@ -27,6 +27,8 @@ use crate::value::{Scalar, Type, Value};
 #[derive(Clone, Debug, PartialEq)]
 pub struct Domain {
     pub values: Vec<Value>,
+    /// Each class in words, e.g. `between 3 and 5`, `"US"`, `any other text`.
+    pub labels: Vec<String>,
     /// Whether the classes are exactly the ones the rules can tell apart.
     pub exact: bool,
 }
@@ -55,7 +57,55 @@ struct Uses {
 pub fn domains(program: &Program, as_of: Date) -> Vec<Domain> {
     let mut uses: Vec<Uses> = program.facts.iter().map(|_| Uses::default()).collect();
     let mut all_texts = BTreeSet::new();
-    let mut visit = |expr: &Expr| collect(program, as_of, expr, &mut uses, &mut all_texts);
+    uses_of(program, as_of, &mut uses, &mut all_texts);
+    program.facts.iter().zip(uses).map(|(fact, uses)| domain(program, fact.ty, &uses, &all_texts, as_of)).collect()
+}
+
+/// The domains of the facts of several programs on several dates, by dotted
+/// path: cut at every threshold any of them uses, so that one class behaves
+/// alike in all of them (`tenet diff --exhaustive`, the date sweep). A fact's
+/// type and values are those of the first program that declares it.
+pub fn domains_by_path(programs: &[&Program], dates: &[Date]) -> Vec<(String, Domain)> {
+    let mut merged: Vec<(String, Uses)> = Vec::new();
+    let mut declared: Vec<(&Program, Type)> = Vec::new();
+    let mut all_texts = BTreeSet::new();
+    for program in programs {
+        for date in dates {
+            let mut uses: Vec<Uses> = program.facts.iter().map(|_| Uses::default()).collect();
+            uses_of(program, *date, &mut uses, &mut all_texts);
+            for (fact, uses) in program.facts.iter().zip(uses) {
+                match merged.iter_mut().find(|(path, _)| *path == fact.path) {
+                    Some((_, into)) => {
+                        into.numbers.extend(uses.numbers);
+                        into.days.extend(uses.days);
+                        into.dates.extend(uses.dates);
+                        into.texts.extend(uses.texts);
+                        into.inexact |= uses.inexact;
+                    }
+                    None => {
+                        merged.push((fact.path.clone(), uses));
+                        declared.push((program, fact.ty));
+                    }
+                }
+            }
+        }
+    }
+    // A date no rule compares with anything is any date: the first date analysed.
+    let anchor = dates.first().copied().unwrap_or_default();
+    merged
+        .into_iter()
+        .zip(declared)
+        .map(|((path, uses), (program, ty))| (path, domain(program, ty, &uses, &all_texts, anchor)))
+        .collect()
+}
+
+/// Records what the program compares each fact with on the date `as_of`.
+fn uses_of(program: &Program, as_of: Date, uses: &mut [Uses], all_texts: &mut BTreeSet<String>) {
+    let mut visit = |expr: &Expr| collect(program, as_of, expr, uses, all_texts);
+    for assertion in &program.assertions {
+        assertion.when.iter().for_each(|when| visit(&when.expr));
+        visit(&assertion.claim.expr);
+    }
     for term in &program.terms {
         visit(term);
     }
@@ -78,16 +128,16 @@ pub fn domains(program: &Program, as_of: Date) -> Vec<Domain> {
             }
         }
     }
-    program.facts.iter().zip(uses).map(|(fact, uses)| domain(program, fact.ty, &uses, &all_texts)).collect()
 }
 
-fn domain(program: &Program, ty: Type, uses: &Uses, all_texts: &BTreeSet<String>) -> Domain {
+fn domain(program: &Program, ty: Type, uses: &Uses, all_texts: &BTreeSet<String>, anchor: Date) -> Domain {
     let scalar = |scalar: Scalar| -> Vec<Value> {
         match scalar {
             Scalar::Bool => vec![Value::Bool(true), Value::Bool(false)],
             Scalar::Enum(id) => (0..program.enum_values(id).len() as u32).map(|index| Value::Enum(id, index)).collect(),
             Scalar::Text => {
-                let texts = if uses.texts.is_empty() { all_texts } else { &uses.texts };
+                // A text compared with another fact can equal any text the rules name.
+                let texts = if uses.texts.is_empty() || uses.inexact { all_texts } else { &uses.texts };
                 texts
                     .iter()
                     .map(String::as_str)
@@ -113,6 +163,7 @@ fn domain(program: &Program, ty: Type, uses: &Uses, all_texts: &BTreeSet<String>
             .into_iter()
             .map(Value::Days)
             .collect(),
+            Scalar::Date if uses.dates.is_empty() => vec![Value::Date(anchor)],
             Scalar::Date => between(
                 &uses.dates,
                 |a, b| a.checked_add(jiff::Span::new().days(i64::from((b - a).get_days()) / 2)).unwrap_or(a),
@@ -128,7 +179,7 @@ fn domain(program: &Program, ty: Type, uses: &Uses, all_texts: &BTreeSet<String>
         Type::List(element) => {
             let items = scalar(element);
             let exact = matches!(element, Scalar::Enum(_) | Scalar::Bool) && items.len() <= MAX_SUBSET_VALUES;
-            let values = if exact {
+            let values: Vec<Value> = if exact {
                 (0..1u32 << items.len())
                     .map(|mask| {
                         let chosen: Vec<Value> = items
@@ -146,18 +197,53 @@ fn domain(program: &Program, ty: Type, uses: &Uses, all_texts: &BTreeSet<String>
                     .chain(std::iter::once(Value::List(items.clone().into())))
                     .collect()
             };
-            Domain { values, exact }
+            let labels = values.iter().map(|value| label(program, value, uses)).collect();
+            Domain { values, labels, exact }
         }
         other => {
             let Some(element) = other.scalar() else {
-                return Domain { values: Vec::new(), exact: false };
+                return Domain { values: Vec::new(), labels: Vec::new(), exact: false };
             };
             let exact = match element {
                 Scalar::Bool | Scalar::Enum(_) | Scalar::Text => true,
                 Scalar::Number | Scalar::Days | Scalar::Date => !uses.inexact,
             };
-            Domain { values: scalar(element), exact }
+            let values = scalar(element);
+            let labels = values.iter().map(|value| label(program, value, uses)).collect();
+            Domain { values, labels, exact }
         }
+    }
+}
+
+/// A class in words: the representative where it is the whole class, else the
+/// interval between the thresholds around it.
+fn label(program: &Program, value: &Value, uses: &Uses) -> String {
+    fn interval<T: Ord + Copy + std::fmt::Display>(value: T, thresholds: &BTreeSet<T>, unit: &str) -> String {
+        if thresholds.is_empty() {
+            return String::from("any value");
+        }
+        if thresholds.contains(&value) {
+            return format!("{value}{unit}");
+        }
+        let below = thresholds.range(..value).next_back();
+        let above = thresholds.range(value..).next();
+        match (below, above) {
+            (Some(low), Some(high)) => format!("between {low}{unit} and {high}{unit}"),
+            (Some(low), None) => format!("after {low}{unit}"),
+            (None, Some(high)) => format!("before {high}{unit}"),
+            (None, None) => String::from("any value"),
+        }
+    }
+    match value {
+        Value::Number(n) => interval(*n, &uses.numbers, "").replace("after", "above").replace("before", "below"),
+        Value::Days(n) => {
+            interval(*n, &uses.days, " days").replace("after", "more than").replace("before", "less than")
+        }
+        Value::Date(d) => interval(*d, &uses.dates, ""),
+        Value::Text(text) if text.as_ref() == OTHER_TEXT || text.as_ref() == ANOTHER_TEXT => {
+            String::from("any other text")
+        }
+        other => crate::value::Shown { value: other, enums: &program.enums }.to_string(),
     }
 }
 

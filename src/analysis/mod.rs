@@ -7,5 +7,9 @@
 //!   real evaluator (`tenet eval` marks such a decision provisional; `--ask`
 //!   names the fewest facts that settle it).
 
+pub mod analyze;
 pub mod depend;
 pub mod domain;
+pub mod report;
+pub mod space;
+pub mod symbolic;

@@ -301,6 +301,16 @@ impl Checker<'_> {
             ast::OutcomeKind::Confidence => Some(OutcomeKind::Confidence),
         };
         let Some(kind) = kind else { return };
+        if decl.required && !matches!(kind, OutcomeKind::One(_)) {
+            self.report(
+                Diagnostic::error(
+                    "tenet::check::required_kind",
+                    format!("only a `one of` outcome can be `required`; `{}` is not", decl.name.text),
+                )
+                .at(decl.span, "not a single value")
+                .help("`required` says every request gets one value; sets, maps and duties may rightly stay empty"),
+            );
+        }
         let id = OutcomeId(self.program.outcomes.len() as u32);
         let unique = matches!(kind, OutcomeKind::Duties(_) | OutcomeKind::Confidence);
         if unique
@@ -327,7 +337,12 @@ impl Checker<'_> {
             self.program.duties = Some(id);
         }
         self.names.outcomes.insert(decl.name.text.clone(), id);
-        self.program.outcomes.push(OutcomeDef { name: decl.name.text.clone(), kind, span: decl.name.span });
+        self.program.outcomes.push(OutcomeDef {
+            name: decl.name.text.clone(),
+            kind,
+            required: decl.required && matches!(kind, OutcomeKind::One(_)),
+            span: decl.name.span,
+        });
     }
 
     /// A literal of the expected type (defaults and set members).

@@ -44,6 +44,22 @@ pub struct Program {
     pub duties: Option<OutcomeId>,
     /// The bodies of the defined terms rules use, by [`Expr::Term`] index.
     pub terms: Vec<Expr>,
+    /// Properties every request must satisfy (`assert`), proved by `tenet analyze`.
+    pub assertions: Vec<AssertionDef>,
+}
+
+/// `assert ID "title" { cite ... when ... always|never ... }`, resolved.
+#[derive(Clone, Debug)]
+pub struct AssertionDef {
+    pub id: String,
+    pub title: String,
+    pub cites: Vec<String>,
+    /// The requests it speaks of: all conditions must hold.
+    pub when: Vec<Condition>,
+    /// `always`: the claim must not be false; `never`: it must not be true.
+    pub always: bool,
+    pub claim: Condition,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug)]
@@ -67,6 +83,8 @@ pub struct FactDef {
 pub struct OutcomeDef {
     pub name: String,
     pub kind: OutcomeKind,
+    /// Every request must get a value (`one of ... required`).
+    pub required: bool,
     pub span: Span,
 }
 

@@ -42,6 +42,7 @@ impl Checker<'_> {
                         }
                     }
                     Item::Rule(rule) => self.rule(rule, None, &mut seen),
+                    Item::Assertion(assertion) => self.assertion(assertion, &mut seen),
                     _ => {}
                 }
             }
@@ -179,6 +180,36 @@ impl Checker<'_> {
             reads,
             reads_acts,
             span: rule.span,
+        });
+    }
+
+    /// An assertion: its conditions and claim are checked as a rule's conditions
+    /// (they may read outcomes and duties); its id shares the rules' namespace.
+    fn assertion(&mut self, assertion: &ast::Assertion, seen: &mut HashMap<String, Span>) {
+        if let Some(first) = seen.insert(assertion.id.text.to_lowercase(), assertion.id.span) {
+            let message = format!("`{}` is declared twice (assertions and rules share ids)", assertion.id.text);
+            self.duplicate("tenet::check::duplicate_rule", &message, assertion.id.span, first);
+            return;
+        }
+        self.single("when", assertion.when.iter().map(|expr| expr.span));
+        let mut deps = Deps::default();
+        let when = self.conjuncts(assertion.when.first(), &mut deps);
+        let mut scope = Scope { outcomes: true, ..Scope::default() };
+        let Some(expr) = self.condition(&assertion.claim, &mut scope) else { return };
+        let claim = Condition {
+            expr,
+            text: self.text(assertion.claim.span),
+            facts: scope.facts,
+            outcomes: scope.read_outcomes,
+        };
+        self.program.assertions.push(super::AssertionDef {
+            id: assertion.id.text.clone(),
+            title: assertion.title.text.clone(),
+            cites: assertion.cites.iter().map(|cite| cite.text.clone()).collect(),
+            when,
+            always: assertion.always,
+            claim,
+            span: assertion.span,
         });
     }
 

@@ -37,6 +37,8 @@ pub struct Outcome {
     /// Conditions and conclusions whose arithmetic went out of range. An outcome
     /// with errors is no decision: callers report them instead.
     pub errors: Vec<EvalError>,
+    /// Assertions (`assert`) this request violates, by index in `Program::assertions`.
+    pub violations: Vec<usize>,
 }
 
 /// A condition or conclusion that could not be computed: a date past the
@@ -189,7 +191,9 @@ pub fn evaluate(program: &Program, facts: &Facts) -> Outcome {
     for &index in &program.order {
         state.rule(index, as_of, &blocks, &mut env);
     }
+    let violations = state.violations(&mut env);
     let mut outcome = state.finish(as_of);
+    outcome.violations = violations;
     outcome.blocks = blocks;
     outcome.block_conditions = conditions;
     outcome
@@ -283,6 +287,18 @@ impl State<'_> {
                 self.skipped.push((index, position));
             }
         }
+    }
+
+    /// The assertions whose conditions hold and whose claim comes out against them.
+    fn violations(&self, env: &mut Vec<Value>) -> Vec<usize> {
+        let mut violated = |assertion: &crate::check::AssertionDef| {
+            let applies = assertion.when.iter().all(|when| self.truth(&when.expr, env) == Some(true));
+            applies && self.truth(&assertion.claim.expr, env) == Some(!assertion.always)
+        };
+        let found = self.program.assertions.iter().enumerate().filter(|(_, assertion)| violated(assertion));
+        let found = found.map(|(index, _)| index).collect();
+        self.out_of_range.set(false);
+        found
     }
 
     /// Records an error if the expression just evaluated went out of range.
@@ -424,6 +440,7 @@ impl State<'_> {
             skipped: self.skipped,
             overruled,
             errors: self.errors,
+            violations: Vec::new(),
         }
     }
 

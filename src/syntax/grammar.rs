@@ -15,9 +15,12 @@ pub fn describe(rule: Rule) -> Option<&'static str> {
         | Rule::term_decl
         | Rule::outcome_decl
         | Rule::block
-        | Rule::rule_decl => {
-            "a declaration (`enum`, `fact`, `set`, `term`, `outcome`, `jurisdiction`, `contract`, `principles` or `rule`)"
+        | Rule::rule_decl
+        | Rule::assertion => {
+            "a declaration (`enum`, `fact`, `set`, `term`, `outcome`, `jurisdiction`, `contract`, `principles`, `rule` or `assert`)"
         }
+        Rule::claim | Rule::claim_kind => "`always` or `never` and the property",
+        Rule::required_kw => "`required`",
         Rule::block_kind => "`jurisdiction`, `contract` or `principles`",
         Rule::name | Rule::name_list => "a name",
         Rule::path | Rule::segment => "a fact name",
@@ -69,6 +72,7 @@ fn keyword(rule: Rule) -> Option<&'static str> {
         Rule::kw_add => "`add`",
         Rule::kw_and => "`and`",
         Rule::kw_applies => "`applies`",
+        Rule::kw_assert => "`assert`",
         Rule::kw_cite => "`cite`",
         Rule::ctx_confidence => "`confidence`",
         Rule::kw_default => "`default`",
@@ -97,6 +101,7 @@ pub fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_and
             | Rule::kw_any
             | Rule::kw_applies
+            | Rule::kw_assert
             | Rule::kw_cite
             | Rule::kw_contract
             | Rule::ctx_confidence

@@ -15,6 +15,7 @@ pub const KEYWORDS: &[&str] = &[
     "and",
     "any",
     "applies",
+    "assert",
     "cite",
     "contract",
     "default",
@@ -53,7 +54,7 @@ pub const KEYWORDS: &[&str] = &[
 
 /// Words that start a top-level item.
 pub const ITEM_STARTS: &[&str] =
-    &["enum", "fact", "set", "term", "outcome", "jurisdiction", "contract", "principles", "rule"];
+    &["enum", "fact", "set", "term", "outcome", "jurisdiction", "contract", "principles", "rule", "assert"];
 
 #[derive(Logos, Clone, Copy, Debug, PartialEq, Eq)]
 #[logos(skip r"[ \t\r\n\u{FEFF}]+")]

@@ -66,6 +66,7 @@ impl Lower {
             Rule::outcome_decl => Item::Outcome(self.outcome_decl(pair)),
             Rule::block => Item::Block(self.block(pair)),
             Rule::rule_decl => Item::Rule(self.rule(pair)),
+            Rule::assertion => Item::Assertion(self.assertion(pair)),
             _ => return None,
         })
     }
@@ -150,6 +151,7 @@ impl Lower {
         let span = self.span(&pair);
         let mut name = self.missing();
         let mut kind = OutcomeKind::Confidence;
+        let mut required = false;
         for child in children(pair) {
             let enum_name = |lower: &Self, child: Pair<'_, Rule>| {
                 children(child).next().map(|name| lower.name(&name)).unwrap_or_else(|| lower.missing())
@@ -161,10 +163,48 @@ impl Lower {
                 Rule::duties_of => kind = OutcomeKind::Duties(enum_name(self, child)),
                 Rule::map_of => kind = OutcomeKind::Map(enum_name(self, child)),
                 Rule::confidence_kind => kind = OutcomeKind::Confidence,
+                Rule::required_kw => required = true,
                 _ => {}
             }
         }
-        OutcomeDecl { name, kind, span }
+        OutcomeDecl { name, kind, required, span }
+    }
+
+    fn assertion(&mut self, pair: Pair<'_, Rule>) -> Assertion {
+        let span = self.span(&pair);
+        let mut assertion = Assertion {
+            id: self.missing(),
+            title: self.missing(),
+            cites: Vec::new(),
+            when: Vec::new(),
+            always: true,
+            claim: self.missing_expr(),
+            span,
+        };
+        let mut claim = None;
+        for child in children(pair) {
+            match child.as_rule() {
+                Rule::rule_id => assertion.id = self.name(&child),
+                Rule::string => assertion.title = self.string(child),
+                Rule::cite => {
+                    if let Some(text) = children(child).next() {
+                        assertion.cites.push(self.string(text));
+                    }
+                }
+                Rule::when_clause => assertion.when.extend(children(child).map(|expr| self.expr(expr))),
+                Rule::claim => {
+                    for part in children(child) {
+                        match part.as_rule() {
+                            Rule::claim_kind => assertion.always = part.as_str() == "always",
+                            _ => claim = Some(self.expr(part)),
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        assertion.claim = claim.unwrap_or_else(|| self.missing_expr());
+        assertion
     }
 
     fn block(&mut self, pair: Pair<'_, Rule>) -> Block {

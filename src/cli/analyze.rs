@@ -1,0 +1,186 @@
+//! `tenet analyze RULES`: gaps, conflicts, dead and shadowed rules, violated
+//! assertions and (with `--all-dates`) the days decisions change, for every
+//! request class, with witness requests; in text, Markdown, JSON or SARIF.
+
+use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+use jiff::civil::Date;
+use serde::Deserialize;
+
+use tenet::analysis::analyze::{Analysis, Finding, Severity, analyze, analyze_all_dates};
+use tenet::analysis::report::{markdown, text};
+use tenet::check::Program;
+use tenet::diag::{Diagnostic, ErrorFormat, render};
+use tenet::load::{Loaded, load};
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+pub enum AnalyzeFormat {
+    Text,
+    Markdown,
+    Json,
+    Sarif,
+}
+
+/// Kinds of finding that fail the run (exit 1).
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Gap,
+    Conflict,
+    Violation,
+}
+
+pub struct Options {
+    pub rules: PathBuf,
+    pub as_of: Option<Date>,
+    pub all_dates: bool,
+    pub format: AnalyzeFormat,
+    pub deny_warnings: bool,
+    pub fail_on: Vec<FailOn>,
+    pub known: Option<PathBuf>,
+}
+
+/// One reviewed finding in the known-findings file: accepted, with why.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Known {
+    kind: String,
+    subject: Vec<String>,
+    why: String,
+}
+
+/// The file of reviewed findings next to the rules, if there is one.
+pub const KNOWN_FILE: &str = "analysis-known.json";
+
+/// Runs the analysis: exit code, output, and diagnostics (rules, known-findings file).
+pub fn run(options: &Options, today: Date) -> (u8, String, Loaded, Vec<Diagnostic>) {
+    let loaded = load(std::slice::from_ref(&options.rules));
+    if loaded.has_errors() {
+        return (1, String::new(), loaded, Vec::new());
+    }
+    let program = &loaded.program;
+    let mut analysis =
+        if options.all_dates { analyze_all_dates(program) } else { analyze(program, options.as_of.unwrap_or(today)) };
+    let mut problems = Vec::new();
+    let known_path = options.known.clone().or_else(|| {
+        let beside = options.rules.join(KNOWN_FILE);
+        beside.is_file().then_some(beside)
+    });
+    if let Some(path) = known_path {
+        match read_known(&path) {
+            Ok(known) => {
+                let mut stale = Vec::new();
+                apply_known(&mut analysis, &known, &path, &mut stale);
+                // On one date a reviewed finding of another period is simply not there.
+                if options.all_dates {
+                    problems.extend(stale);
+                }
+            }
+            Err(diagnostic) => problems.push(*diagnostic),
+        }
+    }
+    let failing = |finding: &Finding| match finding.severity {
+        Severity::Error => match finding.kind {
+            "gap" => options.fail_on.contains(&FailOn::Gap),
+            "conflict" => options.fail_on.contains(&FailOn::Conflict),
+            "violation" => options.fail_on.contains(&FailOn::Violation),
+            _ => true,
+        },
+        Severity::Warning => options.deny_warnings,
+        Severity::Note => false,
+    };
+    let failed = analysis.findings.iter().any(failing)
+        || analysis.disagreements() > 0
+        || problems.iter().any(Diagnostic::is_error);
+    let text = match options.format {
+        AnalyzeFormat::Text => text(&analysis),
+        AnalyzeFormat::Markdown => markdown(&analysis),
+        AnalyzeFormat::Json => serde_json::to_string_pretty(&analysis).unwrap_or_default() + "\n",
+        AnalyzeFormat::Sarif => {
+            let diagnostics: Vec<Diagnostic> =
+                analysis.findings.iter().map(|finding| as_diagnostic(program, finding)).collect();
+            render(&diagnostics, &loaded.sources, ErrorFormat::Sarif, false)
+        }
+    };
+    (u8::from(failed), text, loaded, problems)
+}
+
+fn read_known(path: &Path) -> Result<Vec<Known>, Box<Diagnostic>> {
+    let shown = path.display().to_string();
+    let bytes = tenet::facts::read_bounded(path)?;
+    serde_json::from_slice(&bytes).map_err(|error| {
+        Box::new(Diagnostic::error(
+            "tenet::analyze::known_file",
+            format!("{shown}:{}:{}: {error}", error.line(), error.column()),
+        )
+        .help("the file is a JSON array of {\"kind\": ..., \"subject\": [...], \"why\": ...}, one per reviewed finding"))
+    })
+}
+
+/// Marks reviewed findings as notes that say why; a reviewed entry that matches
+/// nothing any more is a warning, so that the list stays true.
+fn apply_known(analysis: &mut Analysis, known: &[Known], path: &Path, problems: &mut Vec<Diagnostic>) {
+    for entry in known {
+        let mut matched = false;
+        for finding in &mut analysis.findings {
+            if finding.kind == entry.kind && finding.subject == entry.subject {
+                matched = true;
+                finding.severity = Severity::Note;
+                finding.message = format!("{} (reviewed: {})", finding.message, entry.why);
+            }
+        }
+        if !matched {
+            problems.push(
+                Diagnostic::warning(
+                    "tenet::analyze::stale_known",
+                    format!(
+                        "{}: the reviewed {} about {} is no longer found",
+                        path.display(),
+                        entry.kind,
+                        entry.subject.join(", ")
+                    ),
+                )
+                .help("remove the entry: the rules changed and the finding is gone"),
+            );
+        }
+    }
+}
+
+fn as_diagnostic(program: &Program, finding: &Finding) -> Diagnostic {
+    let code = match finding.kind {
+        "gap" => "tenet::analyze::gap",
+        "conflict" => "tenet::analyze::conflict",
+        "handled_conflict" => "tenet::analyze::handled_conflict",
+        "dead_rule" => "tenet::analyze::dead_rule",
+        "shadowed_rule" => "tenet::analyze::shadowed_rule",
+        "violation" => "tenet::analyze::violation",
+        _ => "tenet::analyze::date_change",
+    };
+    let mut diagnostic = match finding.severity {
+        Severity::Error => Diagnostic::error(code, finding.message.clone()),
+        _ => Diagnostic::warning(code, finding.message.clone()),
+    };
+    for (position, subject) in finding.subject.iter().enumerate() {
+        let span = program
+            .rules
+            .iter()
+            .find(|rule| &rule.id == subject)
+            .map(|rule| rule.span)
+            .or_else(|| program.assertions.iter().find(|assertion| &assertion.id == subject).map(|a| a.span))
+            .or_else(|| program.outcomes.iter().find(|outcome| &outcome.name == subject).map(|o| o.span));
+        if let Some(span) = span {
+            diagnostic = if position == 0 || diagnostic.primary.is_none() {
+                diagnostic.at(span, finding.kind.replace('_', " "))
+            } else {
+                diagnostic.also(span, "also involved")
+            };
+        }
+    }
+    let witness = finding
+        .region
+        .first()
+        .and_then(|region| region.witness.as_ref())
+        .map(|json| format!("; e.g. the request {json}"))
+        .unwrap_or_default();
+    diagnostic.help(format!("{} request classes{witness}", finding.classes))
+}
