@@ -475,6 +475,11 @@ impl<'a> Report<'a> {
         explanation
     }
 
+    /// The assertions (`assert`) this request violates.
+    fn violations(&self) -> Vec<&crate::check::AssertionDef> {
+        self.outcome.violations.iter().filter_map(|index| self.program.assertions.get(*index)).collect()
+    }
+
     /// The JSON output: declared outcomes, `rules`, `conflicts`, and with `explain` the explanation.
     pub fn json(&self, explain: bool) -> Json {
         let mut map = Map::new();
@@ -487,6 +492,14 @@ impl<'a> Report<'a> {
         let notes = self.date_notes();
         if !notes.is_empty() {
             map.insert(String::from("notes"), Json::from(notes));
+        }
+        let violations = self.violations();
+        if !violations.is_empty() {
+            let listed: Vec<Json> = violations
+                .iter()
+                .map(|assertion| serde_json::json!({ "id": assertion.id, "title": assertion.title, "claim": assertion.claim.text }))
+                .collect();
+            map.insert(String::from("violations"), Json::from(listed));
         }
         self.dependencies_json(&mut map);
         if explain {
@@ -530,6 +543,14 @@ impl<'a> Report<'a> {
                 for side in &conflict.sides {
                     let _ = writeln!(out, "    {} {} — {}", side.rule.id, side.value, side_source(&side.rule));
                 }
+            }
+        }
+        let violations = self.violations();
+        if !violations.is_empty() {
+            out.push_str("\nAssertions this request violates (the rule set promises otherwise):\n");
+            for assertion in violations {
+                let word = if assertion.always { "always" } else { "never" };
+                let _ = writeln!(out, "  ! {} {} — {word} {}", assertion.id, assertion.title, assertion.claim.text);
             }
         }
         let notes = self.date_notes();
