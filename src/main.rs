@@ -142,6 +142,9 @@ enum Command {
         /// Reviewed findings (JSON); default `analysis-known.json` in RULES if present
         #[arg(long, value_name = "FILE")]
         known: Option<PathBuf>,
+        /// Write each finding's witness as a ready case file (expected = what the rules give today) into DIR
+        #[arg(long, value_name = "DIR")]
+        write_cases: Option<PathBuf>,
     },
     /// Print a completion script for a shell: `tenet completions bash > /etc/bash_completion.d/tenet`.
     Completions {
@@ -291,7 +294,7 @@ fn run(cli: Cli) -> u8 {
             let _ = std::io::stdout().write_all(text.as_bytes());
             u8::from(diff.has_problems())
         }
-        Command::Analyze { rules, as_of, all_dates, format, deny, fail_on, known } => {
+        Command::Analyze { rules, as_of, all_dates, format, deny, fail_on, known, write_cases } => {
             let options = cli::analyze::Options {
                 rules,
                 as_of,
@@ -300,6 +303,7 @@ fn run(cli: Cli) -> u8 {
                 deny_warnings: deny.is_some(),
                 fail_on,
                 known,
+                write_cases,
             };
             let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
             let (code, text, loaded, problems) = cli::analyze::run(&options, today);

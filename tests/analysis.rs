@@ -204,3 +204,24 @@ fn analysis_verdicts_hold_for_random_rule_sets_and_requests() {
     }
     assert!(checked_requests > 1000, "too few requests were checked: {checked_requests}");
 }
+
+/// `tenet analyze --write-cases DIR` writes each finding's witness as a case
+/// file that `tenet test` runs and passes as the rules stand.
+#[test]
+fn written_witness_cases_pass_as_the_rules_stand() {
+    let root = std::env::temp_dir().join(format!("tenet-analyze-cases-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap_or_else(|error| panic!("{error}"));
+    std::fs::copy("tests/cases/analyze/conflicts.tenet", root.join("rules.tenet"))
+        .unwrap_or_else(|error| panic!("{error}"));
+    let (rules, cases) = (root.join("rules.tenet"), root.join("cases"));
+    let (rules, cases) = (rules.to_string_lossy(), cases.to_string_lossy());
+    let analyzed = common::tenet(&["analyze", &rules, "--as-of", "2026-01-01", "--write-cases", &cases]);
+    let stderr = String::from_utf8_lossy(&analyzed.stderr);
+    assert!(stderr.contains("wrote 4 case files"), "{stderr}");
+    let tested = common::tenet(&["test", &cases]);
+    let stdout = String::from_utf8_lossy(&tested.stdout);
+    assert_eq!(tested.status.code(), Some(0), "the written cases fail:\n{stdout}");
+    assert!(stdout.contains("4 passed, 0 failed"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&root);
+}

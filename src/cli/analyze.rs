@@ -38,6 +38,8 @@ pub struct Options {
     pub deny_warnings: bool,
     pub fail_on: Vec<FailOn>,
     pub known: Option<PathBuf>,
+    /// Write each finding's first witness as a case file into this directory.
+    pub write_cases: Option<PathBuf>,
 }
 
 /// One reviewed finding in the known-findings file: accepted, with why.
@@ -89,6 +91,12 @@ pub fn run(options: &Options, today: Date) -> (u8, String, Loaded, Vec<Diagnosti
         Severity::Warning => options.deny_warnings,
         Severity::Note => false,
     };
+    if let Some(dir) = &options.write_cases {
+        match write_cases(program, &analysis, dir) {
+            Ok(count) => eprintln!("wrote {count} case files to {}", dir.display()),
+            Err(diagnostic) => problems.push(*diagnostic),
+        }
+    }
     let failed = analysis.findings.iter().any(failing)
         || analysis.disagreements() > 0
         || problems.iter().any(Diagnostic::is_error);
@@ -103,6 +111,58 @@ pub fn run(options: &Options, today: Date) -> (u8, String, Loaded, Vec<Diagnosti
         }
     };
     (u8::from(failed), text, loaded, problems)
+}
+
+/// Each finding's first witness as a case file (`id`, `title`, `facts`,
+/// `expected`, `why`) that passes `tenet test` as the rules stand: `expected`
+/// records what the evaluator gives, for a reviewer to correct to what the law
+/// requires.
+fn write_cases(program: &Program, analysis: &Analysis, dir: &Path) -> Result<usize, Box<Diagnostic>> {
+    let failure = |error: std::io::Error| {
+        Box::new(Diagnostic::error(
+            "tenet::analyze::write_cases",
+            format!("cannot write case files to `{}`: {}", dir.display(), tenet::diag::io_reason(&error)),
+        ))
+    };
+    std::fs::create_dir_all(dir).map_err(failure)?;
+    let schema = tenet::facts::Schema::new(program);
+    let mut written = 0;
+    for (index, finding) in analysis.findings.iter().enumerate() {
+        let Some(witness) = finding.region.first().and_then(|region| region.witness.as_ref()) else { continue };
+        let Ok(facts) = tenet::facts::from_value(program, &schema, witness, None) else { continue };
+        let outcome = tenet::eval::evaluate(program, &facts);
+        let report = tenet::render::Report::new(program, &facts, &outcome).json(false);
+        let mut expected = serde_json::Map::new();
+        for def in &program.outcomes {
+            if matches!(def.kind, tenet::check::OutcomeKind::One(_)) {
+                expected.insert(def.name.clone(), report.get(&def.name).cloned().unwrap_or_default());
+            }
+        }
+        let about: Vec<serde_json::Value> = report
+            .get("conflicts")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|conflict| conflict.get("about").cloned())
+            .collect();
+        expected.insert(String::from("conflicts"), serde_json::Value::from(about));
+        let id = format!("analyze-{}-{}", finding.kind.replace('_', "-"), index + 1);
+        let description = finding.region.first().map_or("", |region| region.description.as_str());
+        let case = serde_json::json!({
+            "id": id,
+            "title": finding.message,
+            "facts": witness,
+            "expected": expected,
+            "why": format!(
+                "Found by `tenet analyze` ({} request classes; this one: {description}). `expected` records what the rules give today: correct it to what the law requires, citing the provision.",
+                finding.classes
+            ),
+        });
+        let text = serde_json::to_string_pretty(&case).unwrap_or_default() + "\n";
+        std::fs::write(dir.join(format!("{id}.json")), text).map_err(failure)?;
+        written += 1;
+    }
+    Ok(written)
 }
 
 fn read_known(path: &Path) -> Result<Vec<Known>, Box<Diagnostic>> {
