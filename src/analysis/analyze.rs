@@ -270,7 +270,7 @@ fn date_changes(program: &Program, space: &Space, old: &Model, new: &Model, find
                     _ => (String::from("the witness is not a valid request"), false),
                 }
             };
-            let (regions, more) = witnesses(space, &region, day, &evaluate_both);
+            let (regions, more) = witnesses(space, &region, day, 1, &evaluate_both);
             let mut subject = vec![day.to_string(), name.clone(), from.clone(), to.clone()];
             subject.extend(changed_rules.iter().cloned());
             let because = if changed_rules.is_empty() {
@@ -368,7 +368,7 @@ pub fn compare(old: &Program, new: &Program, as_of: Date) -> Vec<Finding> {
                     _ => (String::from("the witness is not a valid request for both versions"), false),
                 }
             };
-            let (regions, more) = witnesses(&space, &region, as_of, &check);
+            let (regions, more) = witnesses(&space, &region, as_of, SHOWN_ALTERNATIVES, &check);
             findings.push(Finding {
                 kind: "outcome_change",
                 severity: Severity::Note,
@@ -411,29 +411,30 @@ fn sampled(space: &Space) -> Vec<String> {
     space.facts.iter().filter(|fact| !fact.exact).map(|fact| fact.path.clone()).collect()
 }
 
-/// Up to [`SHOWN_ALTERNATIVES`] alternatives of `region`, each with a witness
+/// Up to `shown` alternatives of `region`, each with a witness
 /// that `check` runs through the evaluator.
 /// Also says whether there are more alternatives than those shown.
 pub fn witnesses(
     space: &Space,
     region: &Bdd,
     as_of: Date,
+    shown: usize,
     check: &dyn Fn(&Json) -> (String, bool),
 ) -> (Vec<Region>, usize) {
     // Alternatives that read the same (two classes of other texts) are shown once.
-    let mut cubes: Vec<(String, Bdd)> = Vec::new();
-    for cube in space.alternatives(region, 4 * SHOWN_ALTERNATIVES + 1) {
+    let mut cubes: Vec<(String, super::space::Alternative)> = Vec::new();
+    for cube in space.alternatives(region, 4 * shown + 1) {
         let description = space.describe_alternative(&cube);
         if !cubes.iter().any(|(seen, _)| *seen == description) {
             cubes.push((description, cube));
         }
     }
-    let more = cubes.len().saturating_sub(SHOWN_ALTERNATIVES);
-    cubes.truncate(SHOWN_ALTERNATIVES);
+    let more = cubes.len().saturating_sub(shown);
+    cubes.truncate(shown);
     let regions = cubes
         .into_iter()
         .map(|(description, cube)| {
-            let witness = space.witness(&cube).map(|classes| space.witness_json(&classes, as_of));
+            let witness = Some(space.witness_json(&space.witness(&cube), as_of));
             let (evaluated, confirmed) = match &witness {
                 Some(json) => check(json),
                 None => (String::from("no request"), false),
@@ -497,7 +498,9 @@ impl Checker<'_> {
             Some(outcome) => check(&outcome),
             None => (String::from("the witness is not a valid request"), false),
         };
-        let (regions, more) = witnesses(self.space, region, model.as_of, &run);
+        // Notes show one example; what needs fixing shows several.
+        let shown = if severity == Severity::Note { 1 } else { SHOWN_ALTERNATIVES };
+        let (regions, more) = witnesses(self.space, region, model.as_of, shown, &run);
         Some(Finding {
             kind,
             severity,
@@ -643,11 +646,21 @@ impl Checker<'_> {
             for level in [Strength::Law, Strength::Contract, Strength::Soft] {
                 let here: Vec<&(usize, bool, Bdd)> =
                     entries.iter().filter(|(rule, _, _)| self.strength(*rule) == level).collect();
+                // Conflicts decided at this level, each side split once (not per pair).
+                let at_level = conflicted.and_not(&above).and(&self.space.valid);
+                let (unhandled, handled_here) = (at_level.and_not(&handled), at_level.and(&handled));
                 for (a, _, a_set) in here.iter().filter(|(_, requires, _)| *requires) {
+                    let a_sides = [a_set.and(&unhandled), a_set.and(&handled_here)];
+                    if a_sides.iter().all(Bdd::is_false) {
+                        continue;
+                    }
                     for (b, _, b_set) in here.iter().filter(|(_, requires, _)| !*requires) {
-                        let both = a_set.and(b_set).and_not(&above).and(&conflicted);
-                        for (part, is_handled) in [(both.and_not(&handled), false), (both.and(&handled), true)] {
-                            if part.and(&self.space.valid).is_false() {
+                        for (a_side, is_handled) in a_sides.iter().zip([false, true]) {
+                            if a_side.is_false() {
+                                continue;
+                            }
+                            let part = a_side.and(b_set);
+                            if part.is_false() {
                                 continue;
                             }
                             let entry =

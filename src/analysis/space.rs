@@ -11,7 +11,7 @@
 //! them for several dates, so that two rule sets, or one rule set on two days,
 //! are compared class by class.
 
-use biodivine_lib_bdd::{Bdd, BddValuation, BddVariable, BddVariableSet};
+use biodivine_lib_bdd::{Bdd, BddPartialValuation, BddVariable, BddVariableSet};
 use jiff::civil::Date;
 use serde_json::Value as Json;
 
@@ -34,8 +34,12 @@ pub struct FactClasses {
     bits: Vec<BddVariable>,
     /// The set of requests in each class.
     class_sets: Vec<Bdd>,
-    /// The requests in any class of this fact.
-    any_class: Bdd,
+}
+
+/// One part of a region: for each fact it constrains, the classes it allows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Alternative {
+    pub allowed: Vec<(usize, Vec<usize>)>,
 }
 
 /// The request classes of one or more programs.
@@ -125,7 +129,7 @@ impl Space {
                 let class_sets: Vec<Bdd> = (0..values.len()).map(|class| number(&vars, &bits, class)).collect();
                 let any = class_sets.iter().fold(vars.mk_false(), |acc, set| acc.or(set));
                 valid = valid.and(&any);
-                FactClasses { path, values, labels, omitted, exact, bits, class_sets, any_class: any }
+                FactClasses { path, values, labels, omitted, exact, bits, class_sets }
             })
             .collect();
         let enums = first.map(|program| program.enums.clone()).unwrap_or_default();
@@ -158,48 +162,6 @@ impl Space {
         set.and(&self.valid).exact_cardinality().to_string()
     }
 
-    /// One request of `set`, as plain as possible: every fact that can be left
-    /// out (absent, or its default) is left out, the others take their first
-    /// possible class. `None` when the set is empty.
-    pub fn witness(&self, set: &Bdd) -> Option<Vec<usize>> {
-        // Only the facts the set speaks of need choosing; the others are left out.
-        let support = set.support_set();
-        let spoken: Vec<bool> =
-            self.facts.iter().map(|fact| fact.bits.iter().any(|bit| support.contains(bit))).collect();
-        let mut region = set.clone();
-        for (fact, spoken) in self.facts.iter().zip(&spoken) {
-            if *spoken {
-                region = region.and(&fact.any_class);
-            }
-        }
-        if region.is_false() {
-            return None;
-        }
-        for (index, fact) in self.facts.iter().enumerate() {
-            if let (Some(omitted), true) = (fact.omitted, spoken.get(index).copied().unwrap_or(false)) {
-                let narrowed = region.and(&self.class(index, omitted));
-                if !narrowed.is_false() {
-                    region = narrowed;
-                }
-            }
-        }
-        let valuation = region.sat_witness()?;
-        Some(
-            (0..self.facts.len())
-                .map(|fact| match (spoken.get(fact), self.facts.get(fact)) {
-                    (Some(true), _) => self.decode(&valuation, fact),
-                    (_, Some(classes)) => classes.omitted.unwrap_or(0),
-                    _ => 0,
-                })
-                .collect(),
-        )
-    }
-
-    fn decode(&self, valuation: &BddValuation, fact: usize) -> usize {
-        let Some(classes) = self.facts.get(fact) else { return 0 };
-        classes.bits.iter().fold(0usize, |acc, bit| (acc << 1) | usize::from(valuation.value(*bit)))
-    }
-
     /// A witness as the facts JSON of a request on `as_of`: facts left out
     /// are not written.
     pub fn witness_json(&self, classes: &[usize], as_of: Date) -> Json {
@@ -215,38 +177,62 @@ impl Space {
         Json::Object(root)
     }
 
-    /// The classes a region allows each fact, for the facts it constrains:
-    /// `(fact, allowed classes)`. Computed from one cube (a conjunction of bits).
-    pub fn describe_cube(&self, cube: &Bdd) -> Vec<(usize, Vec<usize>)> {
-        let support = cube.support_set();
-        let mut out = Vec::new();
-        for (index, fact) in self.facts.iter().enumerate() {
-            if fact.values.len() < 2 || !fact.bits.iter().any(|bit| support.contains(bit)) {
-                continue;
-            }
-            let allowed: Vec<usize> =
-                (0..fact.values.len()).filter(|class| !cube.and(&self.class(index, *class)).is_false()).collect();
-            if allowed.len() < fact.values.len() {
-                out.push((index, allowed));
-            }
-        }
-        out
+    /// Up to `limit` disjoint parts of a region: paths of its BDD, each a
+    /// conjunction of bits, read as the classes it allows each fact it
+    /// constrains. Every request that completes a path is in the region, so a
+    /// part is described and given a witness without further BDD operations.
+    pub fn alternatives(&self, set: &Bdd, limit: usize) -> Vec<Alternative> {
+        set.sat_clauses().filter_map(|clause| self.alternative(&clause)).take(limit).collect()
     }
 
-    /// Up to `limit` disjoint parts of a region: paths of its BDD (each a
-    /// conjunction of bits) that hold valid classes, each within the valid ones.
-    pub fn alternatives(&self, set: &Bdd, limit: usize) -> Vec<Bdd> {
-        set.sat_clauses()
-            .map(|clause| self.vars.mk_conjunctive_clause(&clause).and(&self.valid))
-            .filter(|cube| !cube.is_false())
-            .take(limit)
+    /// A path as allowed classes; `None` when some fact has no valid class on it.
+    fn alternative(&self, clause: &BddPartialValuation) -> Option<Alternative> {
+        let mut allowed = Vec::new();
+        for (index, fact) in self.facts.iter().enumerate() {
+            if !fact.bits.iter().any(|bit| clause.has_value(*bit)) {
+                continue;
+            }
+            let width = fact.bits.len();
+            let classes: Vec<usize> = (0..fact.values.len())
+                .filter(|class| {
+                    fact.bits.iter().enumerate().all(|(position, bit)| {
+                        clause.get_value(*bit).is_none_or(|set| ((class >> (width - 1 - position)) & 1 == 1) == set)
+                    })
+                })
+                .collect();
+            if classes.is_empty() {
+                return None;
+            }
+            allowed.push((index, classes));
+        }
+        Some(Alternative { allowed })
+    }
+
+    /// One request of an alternative, as plain as possible: every fact that can
+    /// be left out (absent, or its default) is left out, the others take their
+    /// first allowed class.
+    pub fn witness(&self, alternative: &Alternative) -> Vec<usize> {
+        self.facts
+            .iter()
+            .enumerate()
+            .map(|(index, fact)| match alternative.allowed.iter().find(|(constrained, _)| *constrained == index) {
+                Some((_, classes)) => match fact.omitted.filter(|omitted| classes.contains(omitted)) {
+                    Some(omitted) => omitted,
+                    None => classes.first().copied().unwrap_or(0),
+                },
+                None => fact.omitted.unwrap_or(0),
+            })
             .collect()
     }
 
-    /// One alternative (a cube of [`Space::alternatives`]) in words.
-    pub fn describe_alternative(&self, cube: &Bdd) -> String {
-        let parts: Vec<String> =
-            self.describe_cube(cube).into_iter().map(|(fact, allowed)| self.allowed_text(fact, &allowed)).collect();
+    /// An alternative in words: the facts it constrains and their classes.
+    pub fn describe_alternative(&self, alternative: &Alternative) -> String {
+        let parts: Vec<String> = alternative
+            .allowed
+            .iter()
+            .filter(|(fact, classes)| self.facts.get(*fact).is_some_and(|def| classes.len() < def.values.len()))
+            .map(|(fact, classes)| self.allowed_text(*fact, classes))
+            .collect();
         if parts.is_empty() { String::from("any request") } else { parts.join(" and ") }
     }
 
