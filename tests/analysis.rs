@@ -218,10 +218,16 @@ fn written_witness_cases_pass_as_the_rules_stand() {
     let (rules, cases) = (rules.to_string_lossy(), cases.to_string_lossy());
     let analyzed = common::tenet(&["analyze", &rules, "--as-of", "2026-01-01", "--write-cases", &cases]);
     let stderr = String::from_utf8_lossy(&analyzed.stderr);
-    assert!(stderr.contains("wrote 4 case files"), "{stderr}");
+    let written = stderr
+        .split_whitespace()
+        .skip_while(|word| *word != "wrote")
+        .nth(1)
+        .and_then(|count| count.parse::<usize>().ok())
+        .unwrap_or_else(|| panic!("no count of case files written: {stderr}"));
+    assert!(written >= 4, "one case per finding (gap, conflicts, handled conflict): {stderr}");
     let tested = common::tenet(&["test", &cases]);
     let stdout = String::from_utf8_lossy(&tested.stdout);
     assert_eq!(tested.status.code(), Some(0), "the written cases fail:\n{stdout}");
-    assert!(stdout.contains("4 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains(&format!("{written} passed, 0 failed")), "{stdout}");
     let _ = std::fs::remove_dir_all(&root);
 }

@@ -555,12 +555,23 @@ impl Checker<'_> {
     /// Every pair of rules that can set one single-valued outcome to two values
     /// at the strongest level that speaks.
     fn conflicts(&self, model: &Model, findings: &mut Vec<Finding>) {
-        for (index, candidates) in &model.candidates {
-            let Some(conflict) = model.conflicts.get(index) else { continue };
+        // Single-valued outcomes, then each named value of a map (`deadlines.respond_by`).
+        let subjects = model
+            .candidates
+            .iter()
+            .filter_map(|(index, candidates)| Some((*index, None, candidates, model.conflicts.get(index)?)))
+            .chain(
+                model.keyed.iter().map(|(index, key, candidates, conflict)| (*index, Some(key), candidates, conflict)),
+            );
+        for (index, key, candidates, conflict) in subjects {
             if conflict.and(&self.space.valid).is_false() {
                 continue;
             }
-            let Some(def) = self.program.outcomes.get(*index) else { continue };
+            let Some(def) = self.program.outcomes.get(index) else { continue };
+            let name = match key {
+                Some(key) => format!("{}.{key}", def.name),
+                None => def.name.clone(),
+            };
             let mut pairs: BTreeMap<(usize, usize), Bdd> = BTreeMap::new();
             let mut above = self.space.vars.mk_false();
             for level in [Strength::Law, Strength::Contract, Strength::Soft] {
@@ -582,14 +593,14 @@ impl Checker<'_> {
                 }
                 above = here.iter().fold(above, |acc, (_, set, _)| acc.or(set));
             }
-            let id = OutcomeId(*index as u32);
+            let id = OutcomeId(index as u32);
             for ((a, b), region) in pairs {
                 let (Some(rule_a), Some(rule_b)) = (self.program.rules.get(a), self.program.rules.get(b)) else {
                     continue;
                 };
                 let check = |outcome: &Outcome| {
                     let found = outcome.conflicts.iter().find(|conflict| {
-                        matches!(&conflict.subject, ConflictSubject::Outcome { outcome, key: None } if *outcome == id)
+                        matches!(&conflict.subject, ConflictSubject::Outcome { outcome, key: found } if *outcome == id && found.as_ref() == key)
                     });
                     match found {
                         Some(conflict) => {
@@ -602,9 +613,9 @@ impl Checker<'_> {
                                 })
                                 .collect();
                             let both = [a, b].iter().all(|rule| conflict.sides.iter().any(|(side, _)| side == rule));
-                            (format!("{} in conflict: {}", def.name, sides.join(", ")), both)
+                            (format!("{name} in conflict: {}", sides.join(", ")), both)
                         }
-                        None => (format!("{} is not in conflict", def.name), false),
+                        None => (format!("{name} is not in conflict"), false),
                     }
                 };
                 findings.extend(self.finding(
@@ -612,8 +623,8 @@ impl Checker<'_> {
                     (
                         "conflict",
                         Severity::Error,
-                        format!("`{}` and `{}` can set `{}` to different values", rule_a.id, rule_b.id, def.name),
-                        vec![rule_a.id.clone(), rule_b.id.clone(), def.name.clone()],
+                        format!("`{}` and `{}` can set `{name}` to different values", rule_a.id, rule_b.id),
+                        vec![rule_a.id.clone(), rule_b.id.clone(), name.clone()],
                     ),
                     &region,
                     &check,

@@ -32,7 +32,7 @@ pub type Sym = Vec<(Bdd, Value)>;
 pub struct Unsupported(pub String);
 
 /// What rules concluded for one outcome: (rule, where, value).
-type Candidates = Vec<(usize, Bdd, Value)>;
+pub type Candidates = Vec<(usize, Bdd, Value)>;
 
 /// More pairs than this in one value: the expression is too large to follow.
 const MAX_PAIRS: usize = 4096;
@@ -50,6 +50,9 @@ pub struct Model {
     pub conflicts: BTreeMap<usize, Bdd>,
     /// Per single-valued outcome: every candidate `(rule, where it concluded, value)`.
     pub candidates: BTreeMap<usize, Vec<(usize, Bdd, Value)>>,
+    /// Per named value of a `map of` outcome (outcome index, key): its candidates
+    /// and where the strongest disagree.
+    pub keyed: Vec<(usize, String, Candidates, Bdd)>,
     /// Per act: (rule, require?, where it fired).
     pub duties: Vec<Vec<(usize, bool, Bdd)>>,
     /// Per assertion: the classes that violate it.
@@ -164,10 +167,17 @@ pub fn model(program: &Program, space: &Space, as_of: Date) -> Model {
             candidates.insert(index, written);
         }
     }
+    let mut keyed = Vec::new();
+    for (index, map) in state.maps.iter().enumerate() {
+        for (key, written) in map {
+            let (_, conflict) = state.resolve(written);
+            keyed.push((index, key.clone(), written.clone(), conflict));
+        }
+    }
     let mut unsupported = state.unsupported;
     unsupported.sort();
     unsupported.dedup();
-    Model { as_of, holds, fired, values, conflicts, candidates, duties: state.duties, violations, unsupported }
+    Model { as_of, holds, fired, values, conflicts, candidates, keyed, duties: state.duties, violations, unsupported }
 }
 
 fn in_force(as_of: Date, from: Option<Date>, until: Option<Date>) -> bool {
