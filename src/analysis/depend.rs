@@ -15,7 +15,7 @@ use crate::eval::{Outcome, OutcomeValue, Status, evaluate};
 use crate::facts::Facts;
 use crate::value::Value;
 
-use super::domain::{Domain, domains};
+use super::domain::{Domain, domains_where};
 
 /// At most this many combinations are evaluated (about 25 ms on the shipped rules).
 pub const MAX_COMBINATIONS: usize = 4096;
@@ -82,7 +82,7 @@ pub fn dependencies_within(
     if candidates.is_empty() || singles.is_empty() {
         return Dependencies::default();
     }
-    let mut all = domains(program, outcome.as_of);
+    let mut all = domains_where(program, outcome.as_of, |id| candidates.contains(&id));
     with_request_texts(&mut all, program, facts);
     // The facts read where a condition was unknown come first: they matter most surely.
     let mut explored: Vec<(FactId, &Domain)> = Vec::new();

@@ -41,6 +41,10 @@ pub const ANOTHER_TEXT: &str = "(another text)";
 /// Lists of at most this many enumeration values are enumerated as all subsets.
 const MAX_SUBSET_VALUES: usize = 6;
 
+/// Lists whose elements fall into at most this many groups of alike elements
+/// are every subset of the groups (4,096 classes, twelve BDD variables).
+const MAX_GROUPS: usize = 12;
+
 /// What the program compares one fact with.
 #[derive(Default)]
 struct Uses {
@@ -50,15 +54,104 @@ struct Uses {
     texts: BTreeSet<String>,
     /// Used some other way than against constants: the classes are a sample.
     inexact: bool,
+    /// For a list: the tests its elements are put to (`c in CONTENT`, `"CH" in list`).
+    element_tests: Vec<ElementTest>,
+    /// For a list: used as a whole, or its elements tested some other way.
+    whole: bool,
+}
+
+/// A test of one element of a list: which element values pass it.
+#[derive(Clone, Debug, PartialEq)]
+enum ElementTest {
+    /// Membership in constant enumeration values, by value index.
+    Enums(Vec<bool>),
+    Texts(Vec<String>),
+    Values(Vec<Value>),
+}
+
+impl ElementTest {
+    fn passes(&self, value: &Value) -> bool {
+        match (self, value) {
+            (ElementTest::Enums(members), Value::Enum(_, index)) => {
+                members.get(*index as usize).copied().unwrap_or(false)
+            }
+            (ElementTest::Texts(texts), Value::Text(text)) => texts.iter().any(|t| t.as_str() == text.as_ref()),
+            (ElementTest::Values(values), value) => values.iter().any(|v| v.same(value)),
+            _ => false,
+        }
+    }
+}
+
+/// The tests a quantifier's body puts its variable to, if it uses the variable
+/// only in such tests (combined with `and`, `or`, `not`); `None` otherwise.
+fn body_tests(body: &Expr, tests: &mut Vec<ElementTest>) -> bool {
+    let is_var = |expr: &Expr| matches!(expr, Expr::Var(0));
+    match body {
+        Expr::InEnums { left, members, .. } if is_var(left) => {
+            tests.push(ElementTest::Enums(members.to_vec()));
+            true
+        }
+        Expr::InTexts { left, texts, .. } if is_var(left) => {
+            tests.push(ElementTest::Texts(texts.iter().map(ToString::to_string).collect()));
+            true
+        }
+        Expr::Is { left, right, .. } => match (left.as_ref(), right.as_ref()) {
+            (var, Expr::Const(value)) | (Expr::Const(value), var) if is_var(var) => {
+                tests.push(ElementTest::Values(vec![value.clone()]));
+                true
+            }
+            _ => !uses_var(body),
+        },
+        Expr::In { left, right, .. } => match (left.as_ref(), right.as_ref()) {
+            (var, Expr::Const(Value::List(items))) if is_var(var) => {
+                tests.push(ElementTest::Values(items.to_vec()));
+                true
+            }
+            _ => !uses_var(body),
+        },
+        Expr::Not(inner) => body_tests(inner, tests),
+        Expr::And(parts) | Expr::Or(parts) => parts.iter().all(|part| body_tests(part, tests)),
+        other => !uses_var(other),
+    }
+}
+
+/// Whether an expression reads a quantifier's variable (or holds a quantifier).
+fn uses_var(expr: &Expr) -> bool {
+    match expr {
+        Expr::Var(_) | Expr::Quantified { .. } => true,
+        Expr::Arith { left, right, .. }
+        | Expr::Is { left, right, .. }
+        | Expr::Compare { left, right, .. }
+        | Expr::In { left, right, .. } => uses_var(left) || uses_var(right),
+        Expr::Not(inner) | Expr::InEnums { left: inner, .. } | Expr::InTexts { left: inner, .. } => uses_var(inner),
+        Expr::And(parts) | Expr::Or(parts) | Expr::Otherwise(parts) | Expr::List(parts) => parts.iter().any(uses_var),
+        _ => false,
+    }
 }
 
 /// The domain of every fact, by [`FactId`]. `as_of` is the date of evaluation,
 /// which rules compare dates with; it is itself a constant here.
 pub fn domains(program: &Program, as_of: Date) -> Vec<Domain> {
+    domains_where(program, as_of, |_| true)
+}
+
+/// [`domains`] of the facts `wanted` picks; the others get no classes.
+pub fn domains_where(program: &Program, as_of: Date, wanted: impl Fn(FactId) -> bool) -> Vec<Domain> {
     let mut uses: Vec<Uses> = program.facts.iter().map(|_| Uses::default()).collect();
     let mut all_texts = BTreeSet::new();
     uses_of(program, as_of, &mut uses, &mut all_texts);
-    program.facts.iter().zip(uses).map(|(fact, uses)| domain(program, fact.ty, &uses, &all_texts, as_of)).collect()
+    let none = || Domain { values: Vec::new(), labels: Vec::new(), exact: false };
+    program
+        .facts
+        .iter()
+        .zip(uses)
+        .enumerate()
+        .map(
+            |(index, (fact, uses))| {
+                if wanted(FactId(index as u32)) { domain(program, fact.ty, &uses, &all_texts, as_of) } else { none() }
+            },
+        )
+        .collect()
 }
 
 /// The domains of the facts of several programs on several dates, by dotted
@@ -81,6 +174,8 @@ pub fn domains_by_path(programs: &[&Program], dates: &[Date]) -> Vec<(String, Do
                         into.dates.extend(uses.dates);
                         into.texts.extend(uses.texts);
                         into.inexact |= uses.inexact;
+                        into.element_tests.extend(uses.element_tests);
+                        into.whole |= uses.whole;
                     }
                     None => {
                         merged.push((fact.path.clone(), uses));
@@ -178,6 +273,9 @@ fn domain(program: &Program, ty: Type, uses: &Uses, all_texts: &BTreeSet<String>
     match ty {
         Type::List(element) => {
             let items = scalar(element);
+            if let Some(domain) = grouped_list(program, &items, uses) {
+                return domain;
+            }
             let exact = matches!(element, Scalar::Enum(_) | Scalar::Bool) && items.len() <= MAX_SUBSET_VALUES;
             let values: Vec<Value> = if exact {
                 (0..1u32 << items.len())
@@ -213,6 +311,51 @@ fn domain(program: &Program, ty: Type, uses: &Uses, all_texts: &BTreeSet<String>
             Domain { values, labels, exact }
         }
     }
+}
+
+/// A list whose elements are only put to tests (`c in CONTENT`, `"CH" in
+/// list`): two elements that pass the same tests behave alike, so a list is
+/// known by which groups of alike elements it holds. Exact when the groups are
+/// few enough to take every subset of them.
+fn grouped_list(program: &Program, items: &[Value], uses: &Uses) -> Option<Domain> {
+    if uses.whole || uses.inexact {
+        return None;
+    }
+    let mut groups: Vec<(Vec<bool>, Vec<&Value>)> = Vec::new();
+    for item in items {
+        let signature: Vec<bool> = uses.element_tests.iter().map(|test| test.passes(item)).collect();
+        match groups.iter_mut().find(|(seen, _)| *seen == signature) {
+            Some((_, members)) => members.push(item),
+            None => groups.push((signature, vec![item])),
+        }
+    }
+    if groups.len() > MAX_GROUPS {
+        return None;
+    }
+    let shown = |value: &Value| match value {
+        Value::Text(text) if text.as_ref() == OTHER_TEXT || text.as_ref() == ANOTHER_TEXT => String::from("any other"),
+        other => crate::value::Shown { value: other, enums: &program.enums }.to_string(),
+    };
+    let group_label = |members: &[&Value]| -> String {
+        let mut words: Vec<String> = members.iter().map(|member| shown(member)).collect();
+        words.dedup();
+        match words.as_slice() {
+            [one] => one.clone(),
+            many if many.len() <= 4 => format!("one of {}", many.join(", ")),
+            many => format!("one of {}, … ({} values)", many[..3].join(", "), many.len()),
+        }
+    };
+    let mut values = Vec::new();
+    let mut labels = Vec::new();
+    for mask in 0..1u32 << groups.len() {
+        let chosen: Vec<&(Vec<bool>, Vec<&Value>)> =
+            groups.iter().enumerate().filter(|(index, _)| mask & (1 << index) != 0).map(|(_, group)| group).collect();
+        let list: Vec<Value> = chosen.iter().filter_map(|(_, members)| members.first().map(|v| (*v).clone())).collect();
+        values.push(Value::List(list.into()));
+        let words: Vec<String> = chosen.iter().map(|(_, members)| group_label(members)).collect();
+        labels.push(format!("[{}]", words.join("; ")));
+    }
+    Some(Domain { values, labels, exact: true })
 }
 
 /// A class in words: the representative where it is the whole class, else the
@@ -377,10 +520,28 @@ fn collect(program: &Program, as_of: Date, expr: &Expr, uses: &mut [Uses], all_t
                 all_texts_of(value, all_texts);
             }
             // Membership of a constant in a list fact: the constant names an element.
+            let membership = matches!(expr, Expr::In { .. });
             if let (Some(value), Expr::Fact(id)) = (constant(program, as_of, left), resolved(program, right))
                 && let Some(slot) = uses.get_mut(id.0 as usize)
             {
                 note(slot, &value, all_texts);
+                if membership {
+                    slot.element_tests.push(ElementTest::Values(vec![value]));
+                }
+            }
+            // A list fact compared as a whole (`list is [a, b]`): its classes are a
+            // sample. Emptiness (`list is []`) is known from the groups it holds.
+            let empty = |expr: &Expr| matches!(expr, Expr::Const(Value::List(items)) if items.is_empty());
+            let against_empty = matches!(expr, Expr::Is { .. }) && (empty(left) || empty(right));
+            for side in [left, right] {
+                if let Expr::Fact(id) = resolved(program, side)
+                    && program.fact(*id).is_some_and(|def| matches!(def.ty, Type::List(_)))
+                    && !(membership && std::ptr::eq(side.as_ref(), right.as_ref()))
+                    && !against_empty
+                    && let Some(slot) = uses.get_mut(id.0 as usize)
+                {
+                    slot.whole = true;
+                }
             }
         }
         Expr::InTexts { left, texts, .. } => {
@@ -405,6 +566,12 @@ fn collect(program: &Program, as_of: Date, expr: &Expr, uses: &mut [Uses], all_t
             {
                 slot.texts.extend(element.texts);
                 slot.numbers.extend(element.numbers);
+                let mut tests = Vec::new();
+                if body_tests(body, &mut tests) {
+                    slot.element_tests.extend(tests);
+                } else {
+                    slot.whole = true;
+                }
             } else {
                 collect(program, as_of, list, uses, all_texts);
             }
