@@ -196,33 +196,7 @@ pub fn domains_by_path(programs: &[&Program], dates: &[Date]) -> Vec<(String, Do
 
 /// Records what the program compares each fact with on the date `as_of`.
 fn uses_of(program: &Program, as_of: Date, uses: &mut [Uses], all_texts: &mut BTreeSet<String>) {
-    let mut visit = |expr: &Expr| collect(program, as_of, expr, uses, all_texts);
-    for assertion in &program.assertions {
-        assertion.when.iter().for_each(|when| visit(&when.expr));
-        visit(&assertion.claim.expr);
-    }
-    for term in &program.terms {
-        visit(term);
-    }
-    for block in &program.blocks {
-        if let Some(applies) = &block.applies {
-            visit(&applies.expr);
-        }
-    }
-    for rule in &program.rules {
-        for condition in &rule.when {
-            visit(&condition.expr);
-        }
-        for effect in &rule.then {
-            match &effect.kind {
-                crate::check::EffectKind::SetOne { value, .. } | crate::check::EffectKind::SetKey { value, .. } => {
-                    visit(value)
-                }
-                crate::check::EffectKind::Add { values, .. } => values.iter().for_each(&mut visit),
-                _ => {}
-            }
-        }
-    }
+    program.for_each_expr(|expr| collect(program, as_of, expr, uses, all_texts));
 }
 
 fn domain(program: &Program, ty: Type, uses: &Uses, all_texts: &BTreeSet<String>, anchor: Date) -> Domain {

@@ -310,29 +310,7 @@ fn insert_path(root: &mut serde_json::Map<String, Json>, path: &str, value: Json
 /// Which facts a program reads anywhere (rules, blocks, terms, assertions).
 fn facts_read(program: &Program) -> Vec<bool> {
     let mut read = vec![false; program.facts.len()];
-    let mut visit = |expr: &Expr| mark(expr, &mut read);
-    program.terms.iter().for_each(&mut visit);
-    for block in &program.blocks {
-        if let Some(applies) = &block.applies {
-            visit(&applies.expr);
-        }
-    }
-    for rule in &program.rules {
-        rule.when.iter().for_each(|when| visit(&when.expr));
-        for effect in &rule.then {
-            match &effect.kind {
-                crate::check::EffectKind::SetOne { value, .. } | crate::check::EffectKind::SetKey { value, .. } => {
-                    visit(value)
-                }
-                crate::check::EffectKind::Add { values, .. } => values.iter().for_each(&mut visit),
-                _ => {}
-            }
-        }
-    }
-    for assertion in &program.assertions {
-        assertion.when.iter().for_each(|when| visit(&when.expr));
-        visit(&assertion.claim.expr);
-    }
+    program.for_each_expr(|expr| mark(expr, &mut read));
     read
 }
 

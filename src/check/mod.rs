@@ -176,6 +176,29 @@ impl Program {
         self.outcomes.get(id.0 as usize)
     }
 
+    /// Calls `visit` on every top-level expression of the program: term bodies,
+    /// blocks' `applies when`, rules' conditions and concluded values, assertions.
+    pub fn for_each_expr(&self, mut visit: impl FnMut(&Expr)) {
+        self.terms.iter().for_each(&mut visit);
+        for applies in self.blocks.iter().filter_map(|block| block.applies.as_ref()) {
+            visit(&applies.expr);
+        }
+        for rule in &self.rules {
+            rule.when.iter().for_each(|when| visit(&when.expr));
+            for effect in &rule.then {
+                match &effect.kind {
+                    EffectKind::SetOne { value, .. } | EffectKind::SetKey { value, .. } => visit(value),
+                    EffectKind::Add { values, .. } => values.iter().for_each(&mut visit),
+                    EffectKind::Require(_) | EffectKind::Forbid(_) => {}
+                }
+            }
+        }
+        for assertion in &self.assertions {
+            assertion.when.iter().for_each(|when| visit(&when.expr));
+            visit(&assertion.claim.expr);
+        }
+    }
+
     /// The enumeration of the duties outcome (the acts rules require or forbid).
     pub fn acts(&self) -> Option<EnumId> {
         match self.outcome(self.duties?)?.kind {
