@@ -11,7 +11,7 @@ use serde::Deserialize;
 use tenet::analysis::analyze::{Analysis, Finding, Severity, analyze, analyze_all_dates};
 use tenet::analysis::report::{markdown, text};
 use tenet::check::Program;
-use tenet::diag::{Diagnostic, ErrorFormat, render};
+use tenet::diag::Diagnostic;
 use tenet::load::{Loaded, load};
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
@@ -105,9 +105,19 @@ pub fn run(options: &Options, today: Date) -> (u8, String, Loaded, Vec<Diagnosti
         AnalyzeFormat::Markdown => markdown(&analysis),
         AnalyzeFormat::Json => serde_json::to_string_pretty(&analysis).unwrap_or_default() + "\n",
         AnalyzeFormat::Sarif => {
-            let diagnostics: Vec<Diagnostic> =
-                analysis.findings.iter().map(|finding| as_diagnostic(program, finding)).collect();
-            render(&diagnostics, &loaded.sources, ErrorFormat::Sarif, false)
+            // Notes (reviewed findings, handled conflicts, date changes) are SARIF notes.
+            let results = analysis
+                .findings
+                .iter()
+                .map(|finding| {
+                    let mut result = tenet::diag::sarif_result(&as_diagnostic(program, finding), &loaded.sources);
+                    if finding.severity == Severity::Note {
+                        result["level"] = serde_json::Value::from("note");
+                    }
+                    result
+                })
+                .collect();
+            tenet::diag::sarif_log(results).to_string() + "\n"
         }
     };
     (u8::from(failed), text, loaded, problems)
