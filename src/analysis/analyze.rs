@@ -19,7 +19,7 @@ use super::space::Space;
 use super::symbolic::{Model, duty_regions, model};
 use crate::ast::Strength;
 use crate::check::{Expr, OutcomeId, Program};
-use crate::eval::{ConflictSubject, Outcome, Status, evaluate};
+use crate::eval::{ConflictSubject, Outcome, Status, evaluate, in_force};
 use crate::facts::Schema;
 
 /// How many alternatives of a region are described, each with a witness.
@@ -185,10 +185,6 @@ fn dead_rules<'p>(program: &'p Program, space: &Space, model: &Model) -> Vec<&'p
         .collect()
 }
 
-fn in_force(as_of: Date, from: Option<Date>, until: Option<Date>) -> bool {
-    from.is_none_or(|from| from <= as_of) && until.is_none_or(|until| as_of <= until)
-}
-
 /// Every day on which some rule or block comes into force or has gone out of force.
 pub fn boundaries(program: &Program) -> Vec<Date> {
     let mut days = std::collections::BTreeSet::new();
@@ -255,7 +251,7 @@ fn date_changes(program: &Program, space: &Space, old: &Model, new: &Model, find
         .map(|rule| rule.id.clone())
         .collect();
     for (outcome, name) in required_or_single(program) {
-        for ((from, to), region) in changes(space, old, new, outcome, program, program) {
+        for ((from, to), region) in changes_between(space, (old, outcome, program), (new, outcome, program)) {
             let evaluate_both = |json: &Json| -> (String, bool) {
                 let at = |date: Date| {
                     let facts = crate::facts::from_value(program, &schema, json, Some(date)).ok()?;
@@ -292,19 +288,8 @@ fn date_changes(program: &Program, space: &Space, old: &Model, new: &Model, find
     }
 }
 
-/// Per (old result, new result), the classes where one outcome goes from one to the other.
-pub fn changes(
-    space: &Space,
-    old: &Model,
-    new: &Model,
-    outcome: usize,
-    old_program: &Program,
-    new_program: &Program,
-) -> Vec<((String, String), Bdd)> {
-    changes_between(space, (old, outcome, old_program), (new, outcome, new_program))
-}
-
-/// [`changes`] of an outcome that may have another index in each program.
+/// Per (old result, new result), the classes where one single-valued outcome
+/// (which may have another index in each program) goes from one to the other.
 fn changes_between(
     space: &Space,
     (old, old_outcome, old_program): (&Model, usize, &Program),

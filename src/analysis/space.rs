@@ -5,7 +5,8 @@
 //! is no class's representative), numbered and written in binary over a few
 //! BDD variables. One assignment of all variables that is *valid* (every
 //! number names a class) is one request class. A set of request classes is a
-//! [`Bdd`]; counting, emptiness and picking a witness are BDD operations.
+//! [`Bdd`]; counting and emptiness are BDD operations, and a witness and a
+//! description are read off the paths of the BDD.
 //!
 //! A space can hold the facts of several programs (by dotted path) and cut
 //! them for several dates, so that two rule sets, or one rule set on two days,

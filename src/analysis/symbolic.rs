@@ -22,6 +22,7 @@ use jiff::civil::Date;
 use super::space::Space;
 use crate::ast::{CompareOp, DutyState, Strength};
 use crate::check::{EffectKind, Expr, OutcomeId, OutcomeKind, Program};
+use crate::eval::in_force;
 use crate::value::{Value, arith};
 
 /// A value over request classes: disjoint sets, each with its value.
@@ -178,10 +179,6 @@ pub fn model(program: &Program, space: &Space, as_of: Date) -> Model {
     unsupported.sort();
     unsupported.dedup();
     Model { as_of, holds, fired, values, conflicts, candidates, keyed, duties: state.duties, violations, unsupported }
-}
-
-fn in_force(as_of: Date, from: Option<Date>, until: Option<Date>) -> bool {
-    from.is_none_or(|from| from <= as_of) && until.is_none_or(|until| as_of <= until)
 }
 
 /// Each fact of `program` as a value over the classes of `space`.

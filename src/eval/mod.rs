@@ -199,7 +199,8 @@ pub fn evaluate(program: &Program, facts: &Facts) -> Outcome {
     outcome
 }
 
-fn in_force(as_of: Date, from: Option<Date>, until: Option<Date>) -> bool {
+/// Whether something in force from `from` until `until` (both inclusive) is in force on `as_of`.
+pub(crate) fn in_force(as_of: Date, from: Option<Date>, until: Option<Date>) -> bool {
     from.is_none_or(|from| from <= as_of) && until.is_none_or(|until| as_of <= until)
 }
 
