@@ -468,16 +468,38 @@ fn note(uses: &mut Uses, value: &Value, all_texts: &mut BTreeSet<String>) {
 fn collect(program: &Program, as_of: Date, expr: &Expr, uses: &mut [Uses], all_texts: &mut BTreeSet<String>) {
     let compared = |left: &Expr, right: &Expr, uses: &mut [Uses], all_texts: &mut BTreeSet<String>| -> bool {
         for (fact_side, other) in [(left, right), (right, left)] {
-            if let (Some((id, shift)), Some(value)) =
-                (shifted(program, as_of, fact_side), constant(program, as_of, other))
-                && let Some(slot) = uses.get_mut(id.0 as usize)
-            {
-                match solve(value, shift.as_ref()) {
-                    Some(threshold) => note(slot, &threshold, all_texts),
-                    None => slot.inexact = true,
+            let Some(value) = constant(program, as_of, other) else { continue };
+            // `fact otherwise fallback` compared with a constant: whichever side is taken,
+            // the comparison cuts each fact among them at the same threshold.
+            let parts: Vec<&Expr> = match resolved(program, fact_side) {
+                Expr::Otherwise(parts) => parts.iter().collect(),
+                _ => vec![fact_side],
+            };
+            let mut facts = Vec::new();
+            for part in parts {
+                if constant(program, as_of, part).is_some() {
+                    continue;
                 }
-                return true;
+                match shifted(program, as_of, part) {
+                    Some(fact) => facts.push(fact),
+                    None => {
+                        facts.clear();
+                        break;
+                    }
+                }
             }
+            if facts.is_empty() {
+                continue;
+            }
+            for (id, shift) in facts {
+                if let Some(slot) = uses.get_mut(id.0 as usize) {
+                    match solve(value.clone(), shift.as_ref()) {
+                        Some(threshold) => note(slot, &threshold, all_texts),
+                        None => slot.inexact = true,
+                    }
+                }
+            }
+            return true;
         }
         false
     };
