@@ -202,41 +202,28 @@ pub fn boundaries(program: &Program) -> Vec<Date> {
     for rule in &program.rules {
         add(rule.from, rule.until);
     }
-    // Dates the rules compare the date of evaluation with (`as_of >= 2023-07-10`).
-    let mut visit = |expr: &Expr| as_of_dates(program, expr, &mut days);
-    program.terms.iter().for_each(&mut visit);
-    for rule in &program.rules {
-        rule.when.iter().for_each(|when| visit(&when.expr));
-    }
-    for block in &program.blocks {
-        if let Some(applies) = &block.applies {
-            visit(&applies.expr);
-        }
-    }
+    // Dates the rules compare the date of evaluation with (`as_of >= 2023-07-10`, also
+    // shifted, through terms, or as the fallback of `otherwise`).
+    program.for_each_expr(|expr| as_of_dates(program, expr, &mut days));
     days.into_iter().collect()
 }
 
-/// The days on which a comparison of `as_of` with a date constant changes.
+/// The days on which a comparison of `as_of` (or `as_of ± days`, or a term or an
+/// `otherwise` that may take it) with a date constant changes, anywhere in `expr`.
 fn as_of_dates(program: &Program, expr: &Expr, days: &mut std::collections::BTreeSet<Date>) {
-    match expr {
-        Expr::Compare { left, right, .. } | Expr::Is { left, right, .. } => {
-            for (fact, other) in [(left, right), (right, left)] {
-                if let (Expr::Fact(id), Expr::Const(crate::value::Value::Date(date))) = (fact.as_ref(), other.as_ref())
-                    && *id == program.as_of
-                {
-                    days.insert(*date);
-                    if let Ok(next) = date.tomorrow() {
+    if let Expr::Compare { left, right, .. } | Expr::Is { left, right, .. } = expr {
+        for (side, other) in [(left, right), (right, left)] {
+            if let Expr::Const(crate::value::Value::Date(date)) = super::domain::resolved(program, other) {
+                for threshold in super::domain::as_of_thresholds(program, side, *date) {
+                    days.insert(threshold);
+                    if let Ok(next) = threshold.tomorrow() {
                         days.insert(next);
                     }
                 }
             }
         }
-        Expr::Not(inner) => as_of_dates(program, inner, days),
-        Expr::And(parts) | Expr::Or(parts) | Expr::Otherwise(parts) => {
-            parts.iter().for_each(|part| as_of_dates(program, part, days));
-        }
-        _ => {}
     }
+    expr.children().for_each(|child| as_of_dates(program, child, days));
 }
 
 /// The request classes whose single-valued outcomes differ between two

@@ -390,7 +390,7 @@ fn between<T: Copy + Ord + Default>(
 }
 
 /// The expression a term stands for, through terms defined as other terms.
-fn resolved<'a>(program: &'a Program, mut expr: &'a Expr) -> &'a Expr {
+pub(super) fn resolved<'a>(program: &'a Program, mut expr: &'a Expr) -> &'a Expr {
     for _ in 0..64 {
         match expr {
             Expr::Term(index) => match program.terms.get(*index) {
@@ -430,6 +430,32 @@ fn shifted(program: &Program, as_of: Date, expr: &Expr) -> Option<(FactId, Optio
         },
         _ => None,
     }
+}
+
+/// The dates of evaluation at which `side` (`as_of`, `as_of ± days`, or an `otherwise`
+/// that may fall back to one of them, through terms) crosses `date`.
+pub(super) fn as_of_thresholds(program: &Program, side: &Expr, date: Date) -> Vec<Date> {
+    let parts: Vec<&Expr> = match resolved(program, side) {
+        Expr::Otherwise(parts) => parts.iter().collect(),
+        other => vec![other],
+    };
+    let mut found = Vec::new();
+    for part in parts {
+        let shift = match resolved(program, part) {
+            Expr::Fact(id) if *id == program.as_of => None,
+            Expr::Arith { left, kind: kind @ ArithKind::DateShift { .. }, right } if matches!(resolved(program, left), Expr::Fact(id) if *id == program.as_of) => {
+                match resolved(program, right) {
+                    Expr::Const(by) => Some((*kind, by.clone())),
+                    _ => continue,
+                }
+            }
+            _ => continue,
+        };
+        if let Some(Value::Date(threshold)) = solve(Value::Date(date), shift.as_ref()) {
+            found.push(threshold);
+        }
+    }
+    found
 }
 
 /// Solves `fact (+|-) shift = c` for the fact: the threshold the comparison cuts at.

@@ -77,6 +77,31 @@ pub enum Expr {
     List(Vec<Expr>),
 }
 
+impl Expr {
+    /// The expressions directly inside this one (not through terms).
+    pub fn children(&self) -> impl Iterator<Item = &Expr> {
+        let (pair, parts): ([Option<&Expr>; 2], &[Expr]) = match self {
+            Expr::Not(inner) => ([Some(inner), None], &[]),
+            Expr::Is { left, right, .. }
+            | Expr::In { left, right, .. }
+            | Expr::Compare { left, right, .. }
+            | Expr::Arith { left, right, .. } => ([Some(left), Some(right)], &[]),
+            Expr::InEnums { left, .. } | Expr::InTexts { left, .. } => ([Some(left), None], &[]),
+            Expr::Quantified { list, body, .. } => ([Some(list), Some(body)], &[]),
+            Expr::And(parts) | Expr::Or(parts) | Expr::Otherwise(parts) | Expr::List(parts) => ([None, None], parts),
+            Expr::Const(_)
+            | Expr::Fact(_)
+            | Expr::Var(_)
+            | Expr::Outcome(_)
+            | Expr::OutcomeKey(..)
+            | Expr::Duty { .. }
+            | Expr::Present { .. }
+            | Expr::Term(_) => ([None, None], &[]),
+        };
+        pair.into_iter().flatten().chain(parts.iter())
+    }
+}
+
 /// Where an expression stands, which decides what it may read.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Scope {
