@@ -295,6 +295,8 @@ pub enum LiteralKind {
     /// As written (`2025-02-11`); validated by the checker.
     Date(String),
     Days(i64),
+    /// `3 months`: calendar months, only added to or subtracted from a date.
+    Months(i64),
     /// A bare word: an enum value, resolved by the checker.
     Word(String),
     List(Vec<Literal>),

@@ -403,6 +403,10 @@ fn days_text(days: i64) -> String {
     if days == 1 || days == -1 { format!("{days} day") } else { format!("{days} days") }
 }
 
+fn months_text(months: i64) -> String {
+    if months == 1 || months == -1 { format!("{months} month") } else { format!("{months} months") }
+}
+
 pub(crate) fn literal_text(literal: &Literal) -> String {
     match &literal.kind {
         LiteralKind::Bool(b) => b.to_string(),
@@ -410,6 +414,7 @@ pub(crate) fn literal_text(literal: &Literal) -> String {
         LiteralKind::Text(text) => string_text(text),
         LiteralKind::Date(date) => date.clone(),
         LiteralKind::Days(days) => days_text(*days),
+        LiteralKind::Months(months) => months_text(*months),
         LiteralKind::Word(word) => word.clone(),
         LiteralKind::List(items) => {
             let items: Vec<String> = items.iter().map(literal_text).collect();

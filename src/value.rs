@@ -19,6 +19,8 @@ pub enum Type {
     Date,
     /// A whole number of days.
     Days,
+    /// A whole number of calendar months: only a literal added to or subtracted from a date.
+    Months,
     Enum(EnumId),
     List(Scalar),
 }
@@ -56,7 +58,7 @@ impl Type {
             Type::Date => Scalar::Date,
             Type::Days => Scalar::Days,
             Type::Enum(id) => Scalar::Enum(id),
-            Type::List(_) => return None,
+            Type::List(_) | Type::Months => return None,
         })
     }
 }
@@ -71,6 +73,7 @@ pub enum Value {
     Text(Arc<str>),
     Date(Date),
     Days(i64),
+    Months(i64),
     Enum(EnumId, u32),
     List(Arc<[Value]>),
 }
@@ -86,6 +89,7 @@ impl Value {
             (Value::Number(a), Value::Number(b)) => Some(a.cmp(b)),
             (Value::Date(a), Value::Date(b)) => Some(a.cmp(b)),
             (Value::Days(a), Value::Days(b)) => Some(a.cmp(b)),
+            (Value::Months(a), Value::Months(b)) => Some(a.cmp(b)),
             (Value::Text(a), Value::Text(b)) => Some(a.cmp(b)),
             _ => None,
         }
@@ -107,6 +111,8 @@ impl fmt::Display for Shown<'_> {
             Value::Date(d) => write!(f, "{d}"),
             Value::Days(n) if *n == 1 || *n == -1 => write!(f, "{n} day"),
             Value::Days(n) => write!(f, "{n} days"),
+            Value::Months(n) if *n == 1 || *n == -1 => write!(f, "{n} month"),
+            Value::Months(n) => write!(f, "{n} months"),
             Value::Enum(id, index) => f.write_str(enum_name(self.enums, *id, *index)),
             Value::List(items) => {
                 f.write_str("[")?;
@@ -184,6 +190,10 @@ pub enum ArithKind {
     DateShift {
         subtract: bool,
     },
+    /// `date + months`, `date - months`: the same day of the month, or the month's last day
+    MonthShift {
+        subtract: bool,
+    },
     /// `date - date`, in days
     DateDiff,
     /// `days + days`, `days - days`
@@ -213,6 +223,11 @@ pub fn arith(left: &Value, kind: ArithKind, right: &Value) -> Result<Value, Arit
             let span = jiff::Span::new().try_days(days).map_err(|_| OutOfRange)?;
             Value::Date(date.checked_add(span).map_err(|_| OutOfRange)?)
         }
+        (Value::Date(date), ArithKind::MonthShift { subtract }, Value::Months(months)) => {
+            let months = if subtract { months.checked_neg().ok_or(OutOfRange)? } else { *months };
+            let span = jiff::Span::new().try_months(months).map_err(|_| OutOfRange)?;
+            Value::Date(date.checked_add(span).map_err(|_| OutOfRange)?)
+        }
         (Value::Date(a), ArithKind::DateDiff, Value::Date(b)) => {
             Value::Days(i64::from(a.since(*b).map_err(|_| OutOfRange)?.get_days()))
         }
@@ -235,7 +250,7 @@ pub fn to_json(value: &Value, enums: &[crate::check::EnumDef]) -> serde_json::Va
         Value::Number(n) => n.to_string().parse::<serde_json::Number>().map_or(J::Null, J::Number),
         Value::Text(t) => J::String(t.to_string()),
         Value::Date(d) => J::String(d.to_string()),
-        Value::Days(n) => J::from(*n),
+        Value::Days(n) | Value::Months(n) => J::from(*n),
         Value::Enum(id, index) => J::String(enum_name(enums, *id, *index).to_string()),
         Value::List(items) => J::Array(items.iter().map(|item| to_json(item, enums)).collect()),
     }

@@ -139,7 +139,7 @@ pub fn domains(program: &Program, as_of: Date) -> Vec<Domain> {
 pub fn domains_where(program: &Program, as_of: Date, wanted: impl Fn(FactId) -> bool) -> Vec<Domain> {
     let mut uses: Vec<Uses> = program.facts.iter().map(|_| Uses::default()).collect();
     let mut all_texts = BTreeSet::new();
-    uses_of(program, as_of, &mut uses, &mut all_texts);
+    uses_of(program, as_of, as_of, &mut uses, &mut all_texts);
     let none = || Domain { values: Vec::new(), labels: Vec::new(), exact: false };
     program
         .facts
@@ -162,10 +162,12 @@ pub fn domains_by_path(programs: &[&Program], dates: &[Date]) -> Vec<(String, Do
     let mut merged: Vec<(String, Uses)> = Vec::new();
     let mut declared: Vec<(&Program, Type)> = Vec::new();
     let mut all_texts = BTreeSet::new();
+    // A date no rule compares with anything is any date: the first date analysed.
+    let anchor = dates.first().copied().unwrap_or_default();
     for program in programs {
         for date in dates {
             let mut uses: Vec<Uses> = program.facts.iter().map(|_| Uses::default()).collect();
-            uses_of(program, *date, &mut uses, &mut all_texts);
+            uses_of(program, *date, anchor, &mut uses, &mut all_texts);
             for (fact, uses) in program.facts.iter().zip(uses) {
                 match merged.iter_mut().find(|(path, _)| *path == fact.path) {
                     Some((_, into)) => {
@@ -185,8 +187,6 @@ pub fn domains_by_path(programs: &[&Program], dates: &[Date]) -> Vec<(String, Do
             }
         }
     }
-    // A date no rule compares with anything is any date: the first date analysed.
-    let anchor = dates.first().copied().unwrap_or_default();
     merged
         .into_iter()
         .zip(declared)
@@ -194,9 +194,90 @@ pub fn domains_by_path(programs: &[&Program], dates: &[Date]) -> Vec<(String, Do
         .collect()
 }
 
-/// Records what the program compares each fact with on the date `as_of`.
-fn uses_of(program: &Program, as_of: Date, uses: &mut [Uses], all_texts: &mut BTreeSet<String>) {
+/// Records what the program compares each fact with on the date `as_of`; `anchor` is the
+/// date that stands for "any date" where no rule names one.
+fn uses_of(program: &Program, as_of: Date, anchor: Date, uses: &mut [Uses], all_texts: &mut BTreeSet<String>) {
     program.for_each_expr(|expr| collect(program, as_of, expr, uses, all_texts));
+    // Facts compared with each other (`served <= made + 3 months`) stay a sample, but a
+    // sample that holds both sides of every such comparison: each side gets the other's
+    // thresholds, shifted, as thresholds of its own (the anchor stands in for a side with
+    // none, and a side that had none keeps the anchor too).
+    let mut relations = Vec::new();
+    program.for_each_expr(|expr| related(program, as_of, expr, &mut relations));
+    let own = |fact: FactId| -> Vec<Value> {
+        let Some(slot) = uses.get(fact.0 as usize) else { return Vec::new() };
+        let mut values: Vec<Value> = slot.numbers.iter().map(|n| Value::Number(*n)).collect();
+        values.extend(slot.days.iter().map(|n| Value::Days(*n)));
+        values.extend(slot.dates.iter().map(|d| Value::Date(*d)));
+        values
+    };
+    let typed_anchor = |fact: FactId| -> Option<Value> {
+        match program.fact(fact).map(|def| def.ty) {
+            Some(Type::Date) => Some(Value::Date(anchor)),
+            Some(Type::Days) => Some(Value::Days(0)),
+            Some(Type::Number) => Some(Value::Number(Decimal::ZERO)),
+            _ => None,
+        }
+    };
+    let mut added: Vec<(FactId, Value)> = Vec::new();
+    for (a, b) in &relations {
+        for ((from, from_shift), (to, to_shift)) in [(b, a), (a, b)] {
+            let mut sources = own(*from);
+            if sources.is_empty() {
+                sources.extend(typed_anchor(*from));
+            }
+            if own(*to).is_empty() {
+                added.extend(typed_anchor(*to).map(|value| (*to, value)));
+            }
+            for value in sources {
+                let shifted = match from_shift {
+                    Some((kind, by)) => crate::value::arith(&value, *kind, by).ok(),
+                    None => Some(value),
+                };
+                let Some(shifted) = shifted else { continue };
+                added.extend(
+                    solve(shifted, to_shift.as_ref()).unwrap_or_default().into_iter().map(|value| (*to, value)),
+                );
+            }
+        }
+    }
+    for (fact, value) in added {
+        let same_kind = matches!(
+            (program.fact(fact).map(|def| def.ty), &value),
+            (Some(Type::Date), Value::Date(_))
+                | (Some(Type::Days), Value::Days(_))
+                | (Some(Type::Number), Value::Number(_))
+        );
+        if let Some(slot) = uses.get_mut(fact.0 as usize)
+            && same_kind
+        {
+            note(slot, &value, all_texts);
+        }
+    }
+}
+
+type Shifted = (FactId, Option<(ArithKind, Value)>);
+
+/// Pairs of facts (each possibly shifted, or among the sides of an `otherwise`)
+/// that some comparison relates to each other.
+fn related(program: &Program, as_of: Date, expr: &Expr, relations: &mut Vec<(Shifted, Shifted)>) {
+    if let Expr::Compare { left, right, .. } | Expr::Is { left, right, .. } = expr {
+        let sides = |side: &Expr| -> Vec<Shifted> {
+            let parts: Vec<&Expr> = match resolved(program, side) {
+                Expr::Otherwise(parts) => parts.iter().collect(),
+                _ => vec![side],
+            };
+            parts.into_iter().filter_map(|part| shifted(program, as_of, part)).collect()
+        };
+        for a in sides(left) {
+            for b in sides(right) {
+                if a.0 != b.0 {
+                    relations.push((a.clone(), b));
+                }
+            }
+        }
+    }
+    expr.children().for_each(|child| related(program, as_of, child, relations));
 }
 
 fn domain(program: &Program, ty: Type, uses: &Uses, all_texts: &BTreeSet<String>, anchor: Date) -> Domain {
@@ -421,11 +502,13 @@ fn shifted(program: &Program, as_of: Date, expr: &Expr) -> Option<(FactId, Optio
     match resolved(program, expr) {
         Expr::Fact(id) if *id != program.as_of => Some((*id, None)),
         Expr::Arith { left, kind, right } => match (resolved(program, left), *kind) {
-            (Expr::Fact(id), ArithKind::DateShift { .. } | ArithKind::Number { .. } | ArithKind::Days { .. })
-                if *id != program.as_of =>
-            {
-                Some((*id, Some((*kind, constant(program, as_of, right)?))))
-            }
+            (
+                Expr::Fact(id),
+                ArithKind::DateShift { .. }
+                | ArithKind::MonthShift { .. }
+                | ArithKind::Number { .. }
+                | ArithKind::Days { .. },
+            ) if *id != program.as_of => Some((*id, Some((*kind, constant(program, as_of, right)?)))),
             _ => None,
         },
         _ => None,
@@ -443,7 +526,9 @@ pub(super) fn as_of_thresholds(program: &Program, side: &Expr, date: Date) -> Ve
     for part in parts {
         let shift = match resolved(program, part) {
             Expr::Fact(id) if *id == program.as_of => None,
-            Expr::Arith { left, kind: kind @ ArithKind::DateShift { .. }, right } if matches!(resolved(program, left), Expr::Fact(id) if *id == program.as_of) => {
+            Expr::Arith { left, kind: kind @ (ArithKind::DateShift { .. } | ArithKind::MonthShift { .. }), right }
+                if matches!(resolved(program, left), Expr::Fact(id) if *id == program.as_of) =>
+            {
                 match resolved(program, right) {
                     Expr::Const(by) => Some((*kind, by.clone())),
                     _ => continue,
@@ -451,23 +536,44 @@ pub(super) fn as_of_thresholds(program: &Program, side: &Expr, date: Date) -> Ve
             }
             _ => continue,
         };
-        if let Some(Value::Date(threshold)) = solve(Value::Date(date), shift.as_ref()) {
-            found.push(threshold);
+        for threshold in solve(Value::Date(date), shift.as_ref()).unwrap_or_default() {
+            if let Value::Date(threshold) = threshold {
+                found.push(threshold);
+            }
         }
     }
     found
 }
 
-/// Solves `fact (+|-) shift = c` for the fact: the threshold the comparison cuts at.
-fn solve(value: Value, shift: Option<&(ArithKind, Value)>) -> Option<Value> {
-    let Some((kind, by)) = shift else { return Some(value) };
+/// Solves `fact (+|-) shift = c` for the fact: the thresholds the comparison cuts at.
+fn solve(value: Value, shift: Option<&(ArithKind, Value)>) -> Option<Vec<Value>> {
+    let Some((kind, by)) = shift else { return Some(vec![value]) };
     let inverse = match kind {
         ArithKind::DateShift { subtract } => ArithKind::DateShift { subtract: !subtract },
         ArithKind::Days { subtract } => ArithKind::Days { subtract: !subtract },
         ArithKind::Number { subtract } => ArithKind::Number { subtract: !subtract },
+        ArithKind::MonthShift { subtract } => return month_thresholds(&value, *subtract, by),
         ArithKind::DateDiff => return None,
     };
-    crate::value::arith(&value, inverse, by).ok()
+    crate::value::arith(&value, inverse, by).ok().map(|threshold| vec![threshold])
+}
+
+/// `date ± n months` is monotone but not one-to-one (months end on different days):
+/// the first date whose shift reaches `c` and the last whose shift does not pass it.
+fn month_thresholds(c: &Value, subtract: bool, by: &Value) -> Option<Vec<Value>> {
+    let (Value::Date(target), Value::Months(_)) = (c, by) else { return None };
+    let shift = |date: Date| match crate::value::arith(&Value::Date(date), ArithKind::MonthShift { subtract }, by) {
+        Ok(Value::Date(shifted)) => Some(shifted),
+        _ => None,
+    };
+    let Ok(Value::Date(guess)) = crate::value::arith(c, ArithKind::MonthShift { subtract: !subtract }, by) else {
+        return None;
+    };
+    let window: Vec<Date> =
+        (-4..=4).filter_map(|offset| guess.checked_add(jiff::Span::new().days(offset)).ok()).collect();
+    let first = window.iter().copied().find(|date| shift(*date).is_some_and(|shifted| shifted >= *target))?;
+    let last = window.iter().rev().copied().find(|date| shift(*date).is_some_and(|shifted| shifted <= *target))?;
+    Some(if first == last { vec![Value::Date(first)] } else { vec![Value::Date(first), Value::Date(last)] })
 }
 
 fn note(uses: &mut Uses, value: &Value, all_texts: &mut BTreeSet<String>) {
@@ -486,7 +592,7 @@ fn note(uses: &mut Uses, value: &Value, all_texts: &mut BTreeSet<String>) {
             all_texts.insert(t.to_string());
         }
         Value::List(items) => items.iter().for_each(|item| note(uses, item, all_texts)),
-        Value::Bool(_) | Value::Enum(..) => {}
+        Value::Bool(_) | Value::Enum(..) | Value::Months(_) => {}
     }
 }
 
@@ -520,7 +626,7 @@ fn collect(program: &Program, as_of: Date, expr: &Expr, uses: &mut [Uses], all_t
             for (id, shift) in facts {
                 if let Some(slot) = uses.get_mut(id.0 as usize) {
                     match solve(value.clone(), shift.as_ref()) {
-                        Some(threshold) => note(slot, &threshold, all_texts),
+                        Some(thresholds) => thresholds.iter().for_each(|threshold| note(slot, threshold, all_texts)),
                         None => slot.inexact = true,
                     }
                 }

@@ -291,6 +291,7 @@ fn values_of_type(programs: &[&Program], path: &str, anchor: Date) -> Option<Val
         Type::Days => Value::Days(0),
         Type::Enum(id) => Value::Enum(id, 0),
         Type::List(_) => Value::List(Vec::new().into()),
+        Type::Months => Value::Months(0),
     })
 }
 

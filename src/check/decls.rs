@@ -353,6 +353,7 @@ impl Checker<'_> {
             (LiteralKind::Text(t), Type::Text) => Value::Text(Arc::from(t.as_str())),
             (LiteralKind::Date(d), Type::Date) => Value::Date(self.date(d, literal.span)?),
             (LiteralKind::Days(n), Type::Days) => Value::Days(*n),
+            (LiteralKind::Months(n), Type::Months) => Value::Months(*n),
             (LiteralKind::Word(word), Type::Enum(id)) => self.enum_value(id, word, literal.span)?,
             (LiteralKind::List(items), Type::List(scalar)) => {
                 let values: Option<Vec<Value>> = items.iter().map(|item| self.literal(item, scalar.ty())).collect();
@@ -365,7 +366,7 @@ impl Checker<'_> {
                     LiteralKind::Number(_) => "a number",
                     LiteralKind::Text(_) => "a quoted string",
                     LiteralKind::Date(_) => "a date",
-                    LiteralKind::Days(_) => "a duration",
+                    LiteralKind::Days(_) | LiteralKind::Months(_) => "a duration",
                     LiteralKind::Word(_) => "a name",
                     LiteralKind::List(_) => "a list",
                 };
@@ -420,6 +421,7 @@ impl Checker<'_> {
         };
         match ty {
             Type::List(inner) => format!("a list of {}", scalar(inner)),
+            Type::Months => String::from("months"),
             other => other.scalar().map(scalar).unwrap_or_default(),
         }
     }

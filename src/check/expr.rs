@@ -298,6 +298,17 @@ impl Checker<'_> {
         scope: &mut Scope,
     ) -> Option<(Expr, Type)> {
         let (left_checked, right_checked, ty) = self.pair(left, right, scope)?;
+        if ty == Type::Months {
+            self.report(
+                Diagnostic::error(
+                    "tenet::check::not_ordered",
+                    format!("`{}` cannot compare calendar months: a month has no fixed length", op.as_str()),
+                )
+                .at(left.span, "this is a number of months")
+                .help("compare the dates the months lead to instead: `served <= made + 3 months`"),
+            );
+            return None;
+        }
         if !matches!(ty, Type::Number | Type::Date | Type::Days | Type::Text) {
             let found = self.type_name(ty);
             self.report(
@@ -387,6 +398,7 @@ impl Checker<'_> {
         let subtract = op == ArithOp::Sub;
         let (kind, ty) = match (left_ty, right_ty) {
             (Type::Date, Type::Days) => (ArithKind::DateShift { subtract }, Type::Date),
+            (Type::Date, Type::Months) => (ArithKind::MonthShift { subtract }, Type::Date),
             (Type::Date, Type::Date) if subtract => (ArithKind::DateDiff, Type::Days),
             (Type::Days, Type::Days) => (ArithKind::Days { subtract }, Type::Days),
             (Type::Number, Type::Number) => (ArithKind::Number { subtract }, Type::Number),
@@ -396,7 +408,7 @@ impl Checker<'_> {
                 self.report(
                     Diagnostic::error("tenet::check::arithmetic", format!("cannot compute {l} {sign} {r}"))
                         .at(whole.span, "these do not combine")
-                        .help("a date plus or minus days gives a date (`request.date + 14 days`); two dates subtract to days"),
+                        .help("a date plus or minus days or months gives a date (`request.date + 14 days`, `request.date + 3 months`); two dates subtract to days"),
                 );
                 return None;
             }
@@ -512,6 +524,7 @@ impl Checker<'_> {
             (LiteralKind::Text(_), _) => Type::Text,
             (LiteralKind::Date(_), _) => Type::Date,
             (LiteralKind::Days(_), _) => Type::Days,
+            (LiteralKind::Months(_), _) => Type::Months,
             (LiteralKind::Word(word), _) => {
                 let name = ast::Name { text: word.clone(), span: literal.span };
                 return self.word(&name, expected);

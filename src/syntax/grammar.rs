@@ -32,7 +32,7 @@ pub fn describe(rule: Rule) -> Option<&'static str> {
         Rule::rule_id => "a rule id such as `US-6`",
         Rule::date_lit => "a date such as `2024-01-31`",
         Rule::number => "a number",
-        Rule::duration | Rule::days => "a duration such as `14 days`",
+        Rule::duration | Rule::days | Rule::months => "a duration such as `14 days` or `3 months`",
         Rule::level => "`high`, `medium` or `low`",
         Rule::literal_list | Rule::list => "a list such as `[a, b]`",
         Rule::expr

@@ -546,19 +546,28 @@ impl Lower {
             Rule::string => LiteralKind::Text(self.string(pair).text),
             Rule::date_lit => LiteralKind::Date(text.to_string()),
             Rule::duration => {
-                let number = children(pair).next().map(|number| number.as_str().to_string()).unwrap_or_default();
+                let mut parts = children(pair);
+                let number = parts.next().map(|number| number.as_str().to_string()).unwrap_or_default();
+                let months = parts.next().is_some_and(|unit| unit.as_rule() == Rule::months);
+                let (unit, limit) = if months { ("months", 120_000) } else { ("days", 3_650_000) };
                 match number.parse::<i64>() {
-                    Ok(days) if days.abs() <= 3_650_000 => LiteralKind::Days(days),
+                    Ok(n) if n.abs() <= limit => {
+                        if months {
+                            LiteralKind::Months(n)
+                        } else {
+                            LiteralKind::Days(n)
+                        }
+                    }
                     _ => {
                         self.diagnostics.push(
                             Diagnostic::error(
                                 "tenet::parse::duration",
-                                format!("`{number}` is not a whole number of days"),
+                                format!("`{number}` is not a whole number of {unit}"),
                             )
-                            .at(span, "expected a whole number of days")
-                            .help("durations are whole days between -3650000 and 3650000"),
+                            .at(span, format!("expected a whole number of {unit}"))
+                            .help(format!("durations are whole {unit} between -{limit} and {limit}")),
                         );
-                        LiteralKind::Days(0)
+                        if months { LiteralKind::Months(0) } else { LiteralKind::Days(0) }
                     }
                 }
             }
