@@ -33,6 +33,8 @@ pub enum Item {
 pub struct EnumDecl {
     pub name: Name,
     pub values: Vec<Name>,
+    /// A value's label (`DE "Germany"`), by position; `None` where it has none.
+    pub labels: Vec<Option<String>>,
 }
 
 /// `fact request.served_date : date optional default 2020-01-01`

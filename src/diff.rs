@@ -258,7 +258,15 @@ fn declarations(trees: &[ast::File]) -> BTreeMap<(&'static str, String), String>
     for item in trees.iter().flat_map(|tree| tree.items.iter()) {
         let entry = match item {
             Item::Enum(decl) => {
-                let values: Vec<&str> = decl.values.iter().map(|value| value.text.as_str()).collect();
+                let values: Vec<String> = decl
+                    .values
+                    .iter()
+                    .zip(decl.labels.iter().chain(std::iter::repeat(&None)))
+                    .map(|(value, label)| match label {
+                        Some(label) => format!("{} {label:?}", value.text),
+                        None => value.text.clone(),
+                    })
+                    .collect();
                 ("enum", decl.name.text.clone(), format!("{{ {} }}", values.join(", ")))
             }
             Item::Fact(decl) => {

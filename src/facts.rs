@@ -666,9 +666,9 @@ impl Reader<'_> {
                             format!("`{path}`: {s:?} is not a value of `{name}`"),
                         )
                         .path(path);
-                        let error = match did_you_mean(s, values.iter().map(String::as_str)) {
-                            Some(best) => error.help(format!("did you mean \"{best}\"?")),
-                            None => error.help(format!("expected one of {}", quoted(values))),
+                        let error = match self.program.enums.get(id.0 as usize) {
+                            Some(def) => error.help(def.suggestion(s, "\"")),
+                            None => error,
                         };
                         self.errors.push(error);
                         return None;

@@ -114,8 +114,26 @@ impl Printer<'_> {
     }
 
     fn enum_decl(&mut self, decl: &EnumDecl) {
-        let values: Vec<String> = decl.values.iter().map(|value| value.text.clone()).collect();
-        self.bracketed(&format!("enum {} {{", decl.name.text), &values, " ", "}");
+        let labelled = decl.labels.iter().any(Option::is_some);
+        let values: Vec<String> = decl
+            .values
+            .iter()
+            .zip(decl.labels.iter().chain(std::iter::repeat(&None)))
+            .map(|(value, label)| match label {
+                Some(label) => format!("{} {}", value.text, string_text(label)),
+                None => value.text.clone(),
+            })
+            .collect();
+        if labelled {
+            // A labelled value per line, like a table: code and name.
+            let _ = writeln!(self.out, "enum {} {{", decl.name.text);
+            for value in &values {
+                let _ = writeln!(self.out, "{INDENT}{value},");
+            }
+            let _ = writeln!(self.out, "}}");
+        } else {
+            self.bracketed(&format!("enum {} {{", decl.name.text), &values, " ", "}");
+        }
     }
 
     /// `head a, b, c close` on one line if it fits; else the values filled over

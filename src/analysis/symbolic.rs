@@ -326,8 +326,8 @@ impl State<'_> {
                 sym
             }
             Expr::Is { left, right, negated } => {
-                let negated = *negated;
-                self.binary(left, right, env, |a, b| Some(Value::Bool(a.same(b) != negated)))
+                let (left, right) = (self.value(left, env), self.value(right, env));
+                self.equality(&left, &right, *negated)
             }
             Expr::In { left, right, negated } => {
                 if let Expr::Outcome(id) = right.as_ref()
@@ -503,6 +503,27 @@ impl State<'_> {
                 push(&mut sym, both, result);
             }
         }
+        sym
+    }
+
+    /// `a is b`: true where both sides hold the same value, false where both are known and
+    /// differ. One conjunction per value of `a` (the values of a side are distinct), so two
+    /// facts with hundreds of classes each (countries) compare in linear time.
+    fn equality(&mut self, left: &Sym, right: &Sym, negated: bool) -> Sym {
+        let none = self.space.vars.mk_false();
+        let right_known = right.iter().fold(none.clone(), |acc, (set, _)| acc.or(set));
+        let mut left_known = none.clone();
+        let mut equal = none;
+        for (left_set, a) in left {
+            left_known = left_known.or(left_set);
+            if let Some((right_set, _)) = right.iter().find(|(_, b)| b.same(a)) {
+                equal = equal.or(&left_set.and(right_set));
+            }
+        }
+        let differ = left_known.and(&right_known).and_not(&equal);
+        let mut sym = Vec::new();
+        push(&mut sym, equal, Value::Bool(!negated));
+        push(&mut sym, differ, Value::Bool(negated));
         sym
     }
 

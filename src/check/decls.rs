@@ -57,7 +57,8 @@ impl Checker<'_> {
             return;
         }
         let mut values: Vec<String> = Vec::new();
-        for value in &decl.values {
+        let mut labels: Vec<Option<String>> = Vec::new();
+        for (position, value) in decl.values.iter().enumerate() {
             if values.contains(&value.text) {
                 self.report(
                     Diagnostic::error(
@@ -68,11 +69,12 @@ impl Checker<'_> {
                 );
             } else {
                 values.push(value.text.clone());
+                labels.push(decl.labels.get(position).cloned().flatten());
             }
         }
         let id = EnumId(self.program.enums.len() as u32);
         self.names.enums.insert(decl.name.text.clone(), id);
-        self.program.enums.push(EnumDef { name: decl.name.text.clone(), values, span: decl.name.span });
+        self.program.enums.push(EnumDef { name: decl.name.text.clone(), values, labels, span: decl.name.span });
     }
 
     /// Resolves a type name: a built-in or a declared enumeration.
@@ -399,10 +401,7 @@ impl Checker<'_> {
             format!("`{word}` is not a value of enumeration `{}`", def.name),
         )
         .at(span, format!("not one of the values of `{}`", def.name));
-        let diagnostic = match crate::diag::did_you_mean(word, def.values.iter().map(String::as_str)) {
-            Some(best) => diagnostic.help(format!("did you mean `{best}`?")),
-            None => diagnostic.help(format!("the values are: {}", list_words(&def.values))),
-        };
+        let diagnostic = diagnostic.help(def.suggestion(word, "`"));
         self.report(diagnostic);
         None
     }
@@ -435,13 +434,4 @@ impl Checker<'_> {
         let names = self.names.facts.keys().chain(self.names.sets.keys()).chain(self.names.outcomes.keys());
         names.chain(self.names.terms.keys()).map(String::as_str).collect()
     }
-}
-
-/// `a`, `b`, `c` (at most twelve, then "...").
-pub(super) fn list_words(words: &[String]) -> String {
-    let mut shown: Vec<String> = words.iter().take(12).map(|word| format!("`{word}`")).collect();
-    if words.len() > 12 {
-        shown.push(String::from("..."));
-    }
-    shown.join(", ")
 }

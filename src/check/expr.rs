@@ -216,10 +216,21 @@ impl Checker<'_> {
             return true;
         }
         let (found_name, expected_name) = (self.type_name(found), self.type_name(expected));
-        self.report(
+        let mut diagnostic =
             Diagnostic::error("tenet::check::type_mismatch", format!("expected {expected_name}, found {found_name}"))
-                .at(at.span, format!("this is {found_name}")),
-        );
+                .at(at.span, format!("this is {found_name}"));
+        // `requester is "Germany"` against an enumeration: name the value meant.
+        if let (ExprKind::Literal(ast::Literal { kind: LiteralKind::Text(text), .. }), Type::Enum(id)) =
+            (&at.kind, expected)
+            && let Some(def) = self.program.enums.get(id.0 as usize)
+        {
+            diagnostic = diagnostic.help(format!(
+                "values of `{}` are written without quotes; {}",
+                def.name,
+                def.suggestion(text, "`")
+            ));
+        }
+        self.report(diagnostic);
         false
     }
 

@@ -66,7 +66,51 @@ pub struct AssertionDef {
 pub struct EnumDef {
     pub name: String,
     pub values: Vec<String>,
+    /// Labels by value index (`DE "Germany"`): shown beside the value in help.
+    pub labels: Vec<Option<String>>,
     pub span: Span,
+}
+
+impl EnumDef {
+    /// The value whose name or label is `text` ignoring case (`"germany"` → `DE`).
+    pub fn by_name_or_label(&self, text: &str) -> Option<usize> {
+        let text = text.trim();
+        self.values.iter().position(|value| value.eq_ignore_ascii_case(text)).or_else(|| {
+            self.labels.iter().position(|label| label.as_deref().is_some_and(|label| label.eq_ignore_ascii_case(text)))
+        })
+    }
+
+    /// `DE` or `DE (Germany)`.
+    pub fn shown(&self, index: usize) -> String {
+        let value = self.values.get(index).map_or("?", String::as_str);
+        match self.labels.get(index).and_then(Option::as_deref) {
+            Some(label) => format!("{value} ({label})"),
+            None => value.to_string(),
+        }
+    }
+
+    /// Help for a word that is not a value: the value it names, a near one, or the values.
+    pub fn suggestion(&self, word: &str, quote: &str) -> String {
+        if let Some(index) = self.by_name_or_label(word) {
+            return format!("did you mean {quote}{}{quote}{}?", self.values[index], self.label_suffix(index));
+        }
+        if let Some(best) = crate::diag::did_you_mean(word, self.values.iter().map(String::as_str)) {
+            let index = self.values.iter().position(|value| value == best).unwrap_or_default();
+            return format!("did you mean {quote}{best}{quote}{}?", self.label_suffix(index));
+        }
+        const SHOWN: usize = 12;
+        let listed: Vec<String> =
+            self.values.iter().take(SHOWN).map(|value| format!("{quote}{value}{quote}")).collect();
+        if self.values.len() <= SHOWN {
+            format!("expected one of {}", listed.join(", "))
+        } else {
+            format!("expected one of the {} values of `{}`: {}, …", self.values.len(), self.name, listed.join(", "))
+        }
+    }
+
+    fn label_suffix(&self, index: usize) -> String {
+        self.labels.get(index).and_then(Option::as_deref).map(|label| format!(" ({label})")).unwrap_or_default()
+    }
 }
 
 #[derive(Clone, Debug)]

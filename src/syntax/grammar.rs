@@ -22,7 +22,9 @@ pub fn describe(rule: Rule) -> Option<&'static str> {
         Rule::claim | Rule::claim_kind => "`always` or `never` and the property",
         Rule::required_kw => "`required`",
         Rule::block_kind => "`jurisdiction`, `contract` or `principles`",
-        Rule::name | Rule::name_list => "a name",
+        Rule::name | Rule::enum_values => "a name",
+        // After a value: another value, the end, or the value's label.
+        Rule::label => "`,`, `}` or the value's label in quotes",
         Rule::path | Rule::segment => "a fact name",
         Rule::target => "an outcome name",
         Rule::scalar_type | Rule::type_expr | Rule::list_type => {

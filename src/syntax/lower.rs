@@ -74,14 +74,30 @@ impl Lower {
     fn enum_decl(&mut self, pair: Pair<'_, Rule>) -> EnumDecl {
         let mut name = None;
         let mut values = Vec::new();
+        let mut labels = Vec::new();
         for child in children(pair) {
             match child.as_rule() {
                 Rule::name => name = Some(self.name(&child)),
-                Rule::name_list => values = children(child).map(|value| self.name(&value)).collect(),
+                Rule::enum_values => {
+                    for part in children(child) {
+                        match part.as_rule() {
+                            Rule::name => {
+                                values.push(self.name(&part));
+                                labels.push(None);
+                            }
+                            Rule::label => {
+                                if let Some(label) = labels.last_mut() {
+                                    *label = Some(self.string(part).text);
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
                 _ => {}
             }
         }
-        EnumDecl { name: name.unwrap_or_else(|| self.missing()), values }
+        EnumDecl { name: name.unwrap_or_else(|| self.missing()), values, labels }
     }
 
     fn missing(&self) -> Name {
