@@ -48,6 +48,18 @@ fn flagship_cases() {
         "{}\n\nIf the change is intended: cargo run -- test rules/cases --snapshot --update",
         failures.join("\n\n")
     );
+    // Legal coverage: every rule fires in some case, every jurisdiction applies in some
+    // case, and every effective/until date has a case on each side of it.
+    for (dir, loaded) in runner.rule_sets() {
+        let coverage = tenet::cases::coverage(dir, loaded, runner.runs.get(dir).map_or(&[][..], Vec::as_slice));
+        assert!(
+            coverage.rules_not_fired.is_empty()
+                && coverage.jurisdictions_not_applicable.is_empty()
+                && coverage.boundaries_not_exercised.is_empty(),
+            "the cases leave part of the rules untested (add cases, or fix a rule that cannot fire):\n{}",
+            tenet::cases::coverage_text(&coverage)
+        );
+    }
 }
 
 fn relative(path: &Path) -> &Path {
