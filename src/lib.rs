@@ -20,6 +20,7 @@ pub mod diff;
 pub mod eval;
 pub mod facts;
 pub mod format;
+pub mod ide;
 pub mod load;
 pub mod render;
 pub mod schema;

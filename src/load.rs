@@ -78,6 +78,64 @@ fn front_end(sources: Sources, mut diagnostics: Vec<Diagnostic>, count: usize) -
     Loaded { sources, program, trees, diagnostics, files: count }
 }
 
+/// The directory whose `*.tenet` files form the rule set of `file`: its own
+/// directory, and upwards while the parent directory holds `*.tenet` files too
+/// (`rules/jurisdictions/us.tenet` belongs to `rules/`), as `tenet check rules` loads it.
+pub fn rule_set_root(file: &Path) -> PathBuf {
+    let has_rules = |dir: &Path| {
+        std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries.flatten().any(|entry| entry.path().extension().is_some_and(|ext| ext == "tenet"))
+        })
+    };
+    let mut root = file.parent().map(Path::to_path_buf).unwrap_or_default();
+    while let Some(parent) = root.parent().filter(|parent| !parent.as_os_str().is_empty() && has_rules(parent)) {
+        root = parent.to_path_buf();
+    }
+    root
+}
+
+/// One file checked as part of the rule set it belongs to, with `read` giving
+/// each file's text (an editor's buffer, or the disk). The file is checked
+/// alone first; when it uses names it does not declare (`unknown_*` errors) and
+/// its rule set ([`rule_set_root`]) explains them without clashing with it (no
+/// name declared twice), the whole set is checked instead. Returns the result
+/// and the path of each source, in order.
+pub fn load_in_set(file: &Path, read: impl Fn(&Path) -> Option<String>) -> (Loaded, Vec<PathBuf>) {
+    let text = |path: &Path| (path.display().to_string(), read(path).unwrap_or_default());
+    let alone = load_texts(&[text(file)]);
+    let unknown = |loaded: &Loaded| {
+        loaded.diagnostics.iter().filter(|diagnostic| diagnostic.code.starts_with("tenet::check::unknown")).count()
+    };
+    if unknown(&alone) == 0 {
+        return (alone, vec![file.to_path_buf()]);
+    }
+    let root = rule_set_root(file);
+    let (mut paths, _) = rule_files(std::slice::from_ref(&root));
+    if !paths.iter().any(|path| path == file) {
+        paths.push(file.to_path_buf());
+        paths.sort();
+    }
+    if paths.len() == 1 {
+        return (alone, vec![file.to_path_buf()]);
+    }
+    let set = load_texts(&paths.iter().map(|path| text(path)).collect::<Vec<_>>());
+    let position = paths.iter().position(|path| path == file).unwrap_or_default();
+    let in_file = |loaded: &Loaded, file: crate::source::FileId| -> Vec<&'static str> {
+        loaded
+            .diagnostics
+            .iter()
+            .filter(|diagnostic| diagnostic.primary.as_ref().is_some_and(|(span, _)| span.file == file))
+            .map(|diagnostic| diagnostic.code)
+            .collect()
+    };
+    let (with_set, by_itself) =
+        (in_file(&set, crate::source::FileId(position as u32)), in_file(&alone, crate::source::FileId(0)));
+    // A file of the set explains names and redeclares none; a folder of unrelated
+    // files (test fixtures, each a rule set of its own) clashes instead.
+    let belongs = !with_set.iter().any(|code| code.contains("duplicate"));
+    if belongs && with_set.len() < by_itself.len() { (set, paths) } else { (alone, vec![file.to_path_buf()]) }
+}
+
 /// The `*.tenet` files named or found below the paths, sorted, and problems reading them.
 pub fn rule_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();

@@ -161,6 +161,12 @@ enum Command {
         /// A rule file, or a directory of `*.tenet` files
         rules: PathBuf,
     },
+    /// Run the language server on standard input and output, for editors.
+    ///
+    /// Diagnostics as you type for the whole rule set a file belongs to, hover, completion,
+    /// go to definition, references, rename, outline, formatting and quick fixes.
+    #[cfg(feature = "lsp")]
+    Lsp,
     /// Run case files against the rules of the nearest rule directory.
     ///
     /// Each `*.json`, `*.yaml` or `*.yml` case under PATH holds `id`, `title`, `facts`, `expected` and `why`.
@@ -241,7 +247,28 @@ fn run(cli: Cli) -> u8 {
     };
     match cli.command {
         Command::Check { paths } => {
-            let loaded = load(&paths);
+            // One file is checked within the rule set it belongs to when it uses names
+            // declared elsewhere in it; only the file's own problems are reported then.
+            let loaded = match paths.as_slice() {
+                [file] if std::fs::read_to_string(file).is_ok() => {
+                    let (mut loaded, sources) =
+                        tenet::load::load_in_set(file, |path| std::fs::read_to_string(path).ok());
+                    if sources.len() > 1 {
+                        let own = sources.iter().position(|path| path == file).unwrap_or_default() as u32;
+                        loaded.diagnostics.retain(|diagnostic| {
+                            diagnostic.primary.as_ref().is_none_or(|(span, _)| span.file.0 == own)
+                        });
+                        eprintln!(
+                            "note: {} checked within its rule set, {} ({} files)",
+                            file.display(),
+                            tenet::load::rule_set_root(file).display(),
+                            sources.len()
+                        );
+                    }
+                    loaded
+                }
+                _ => load(&paths),
+            };
             report(&loaded.diagnostics, &loaded.sources);
             if loaded.has_errors() {
                 return 1;
@@ -336,6 +363,8 @@ fn run(cli: Cli) -> u8 {
             let _ = std::io::stdout().write_all(&out);
             0
         }
+        #[cfg(feature = "lsp")]
+        Command::Lsp => cli::lsp::run(),
         Command::Schema { rules } => {
             let (code, text, loaded) = cli::schema::run(rules);
             report(&cli::schema::errors(&loaded), &loaded.sources);

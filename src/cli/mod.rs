@@ -2,5 +2,7 @@
 
 pub mod analyze;
 pub mod batch;
+#[cfg(feature = "lsp")]
+pub mod lsp;
 pub mod schema;
 pub mod test;
