@@ -51,6 +51,9 @@ pub struct RuleSummary {
     pub id: String,
     pub title: String,
     pub jurisdiction: Option<String>,
+    /// For an added or removed rule, the rule in full: (part, canonical text).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<(&'static str, String)>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -78,6 +81,10 @@ pub struct DeclarationChange {
     pub change: &'static str,
     pub old: Option<String>,
     pub new: Option<String>,
+    /// For a changed term or set: the rules of the new version that read it, directly or
+    /// through other terms.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub affects: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -85,6 +92,9 @@ pub struct Impact {
     /// Case files found under both versions.
     pub cases: usize,
     pub changed: Vec<CaseChange>,
+    /// Case files only the new version has, and only the old one (paths relative to the rules).
+    pub added_cases: Vec<String>,
+    pub removed_cases: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -170,7 +180,22 @@ fn summary(block: Option<&ast::Block>, rule: &ast::Rule) -> RuleSummary {
         id: rule.id.text.clone(),
         title: rule.title.text.clone(),
         jurisdiction: block.map(|block| block.title.text.clone()),
+        parts: Vec::new(),
     }
+}
+
+/// A rule as a reviewer reads it: citations, dates, confidence, overrides, condition, conclusions.
+fn in_full(block: Option<&ast::Block>, rule: &ast::Rule) -> RuleSummary {
+    let mut parts = vec![("citations", cites(rule)), ("effective dates", dates(rule))];
+    if !rule.confidence.is_empty() {
+        parts.push(("confidence", confidence(rule)));
+    }
+    if !rule.overrides.is_empty() {
+        parts.push(("overrides", names(&rule.overrides)));
+    }
+    parts.push(("condition", if rule.when.is_empty() { String::from("always") } else { conditions(&rule.when) }));
+    parts.push(("conclusions", conclusions(&rule.then)));
+    RuleSummary { parts, ..summary(block, rule) }
 }
 
 fn rule_changes(old: &Loaded, new: &Loaded) -> (Vec<RuleSummary>, Vec<RuleSummary>, Vec<RuleChange>) {
@@ -178,12 +203,12 @@ fn rule_changes(old: &Loaded, new: &Loaded) -> (Vec<RuleSummary>, Vec<RuleSummar
     let added = new_rules
         .iter()
         .filter(|(id, _)| !old_rules.contains_key(*id))
-        .map(|(_, (block, rule))| summary(*block, rule))
+        .map(|(_, (block, rule))| in_full(*block, rule))
         .collect();
     let removed = old_rules
         .iter()
         .filter(|(id, _)| !new_rules.contains_key(*id))
-        .map(|(_, (block, rule))| summary(*block, rule))
+        .map(|(_, (block, rule))| in_full(*block, rule))
         .collect();
     let mut changed = Vec::new();
     for (id, (old_block, old_rule)) in &old_rules {
@@ -302,7 +327,12 @@ fn declarations(trees: &[ast::File]) -> BTreeMap<(&'static str, String), String>
             }
             Item::Block(block) => {
                 let applies = block.applies.iter().map(expression).collect::<Vec<_>>().join(" / ");
-                let mut text = format!("{:?} {:?}", block.strength, block.title.text);
+                let keyword = match block.strength {
+                    ast::Strength::Law => "jurisdiction",
+                    ast::Strength::Contract => "contract",
+                    ast::Strength::Soft => "principles",
+                };
+                let mut text = format!("{keyword} {} {:?}", block.id.text, block.title.text);
                 if !applies.is_empty() {
                     let _ = write!(text, " applies when {applies}");
                 }
@@ -322,6 +352,7 @@ fn declarations(trees: &[ast::File]) -> BTreeMap<(&'static str, String), String>
 }
 
 fn declaration_changes(old: &[ast::File], new: &[ast::File]) -> Vec<DeclarationChange> {
+    let trees = new;
     let (old, new) = (declarations(old), declarations(new));
     let keys: BTreeSet<&(&'static str, String)> = old.keys().chain(new.keys()).collect();
     keys.into_iter()
@@ -333,15 +364,95 @@ fn declaration_changes(old: &[ast::File], new: &[ast::File]) -> Vec<DeclarationC
                 (Some(a), Some(b)) if a != b => "changed",
                 _ => return None,
             };
+            let affects = if change == "changed" && matches!(key.0, "term" | "set") {
+                readers(trees, &key.1)
+            } else {
+                Vec::new()
+            };
             Some(DeclarationChange {
                 kind: key.0,
                 name: key.1.clone(),
                 change,
                 old: before.cloned(),
                 new: after.cloned(),
+                affects,
             })
         })
         .collect()
+}
+
+/// The words an expression names (paths and bare words).
+fn words_of(expr: &ast::Expr, out: &mut BTreeSet<String>) {
+    use ast::ExprKind;
+    match &expr.kind {
+        ExprKind::Path(name) => {
+            out.insert(name.text.clone());
+        }
+        ExprKind::Or(parts) | ExprKind::And(parts) | ExprKind::Otherwise(parts) | ExprKind::List(parts) => {
+            parts.iter().for_each(|part| words_of(part, out));
+        }
+        ExprKind::Not(inner) => words_of(inner, out),
+        ExprKind::Presence { operand, .. } => words_of(operand, out),
+        ExprKind::Is { left, right, .. }
+        | ExprKind::In { left, right, .. }
+        | ExprKind::Compare { left, right, .. }
+        | ExprKind::Arith { left, right, .. } => {
+            words_of(left, out);
+            words_of(right, out);
+        }
+        ExprKind::Quantified { list, body, .. } => {
+            words_of(list, out);
+            words_of(body, out);
+        }
+        ExprKind::Duty { act, .. } => {
+            out.insert(act.text.clone());
+        }
+        ExprKind::Literal(_) => {}
+    }
+}
+
+/// Ids of the rules that read `name` (a term or set), directly or through terms.
+fn readers(trees: &[ast::File], name: &str) -> Vec<String> {
+    let mut terms: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for item in trees.iter().flat_map(|tree| tree.items.iter()) {
+        if let Item::Term(decl) = item {
+            let mut words = BTreeSet::new();
+            words_of(&decl.body, &mut words);
+            terms.insert(decl.name.text.clone(), words);
+        }
+    }
+    // Every term that reads `name`, to a fixed point.
+    let mut reach: BTreeSet<String> = BTreeSet::from([name.to_string()]);
+    loop {
+        let before = reach.len();
+        for (term, words) in &terms {
+            if words.iter().any(|word| reach.contains(word)) {
+                reach.insert(term.clone());
+            }
+        }
+        if reach.len() == before {
+            break;
+        }
+    }
+    let mut ids = Vec::new();
+    for (_, (block, rule)) in rules_by_id(trees) {
+        let mut words = BTreeSet::new();
+        rule.when.iter().for_each(|expr| words_of(expr, &mut words));
+        for conclusion in &rule.then {
+            match conclusion {
+                ast::Conclusion::Set { value, .. } => words_of(value, &mut words),
+                ast::Conclusion::Add { values, .. } => values.iter().for_each(|value| words_of(value, &mut words)),
+                ast::Conclusion::Require(_) | ast::Conclusion::Forbid(_) => {}
+            }
+        }
+        if let Some(block) = block {
+            block.applies.iter().for_each(|expr| words_of(expr, &mut words));
+        }
+        if words.iter().any(|word| reach.contains(word)) {
+            ids.push(rule.id.text.clone());
+        }
+    }
+    ids
 }
 
 /// Every case found under both versions (same path relative to the rule
@@ -380,7 +491,15 @@ fn impact(old_dir: &Path, old: &Loaded, new_dir: &Path, new: &Loaded) -> Impact 
             changed.push(CaseChange { id, title: text("title"), path: file.display().to_string(), fields, problem });
         }
     }
-    Impact { cases: both.len(), changed }
+    let only = |a: &BTreeSet<PathBuf>, b: &BTreeSet<PathBuf>| -> Vec<String> {
+        a.difference(b).map(|path| path.display().to_string()).collect()
+    };
+    Impact {
+        cases: both.len(),
+        changed,
+        added_cases: only(&new_cases, &old_cases),
+        removed_cases: only(&old_cases, &new_cases),
+    }
 }
 
 /// A case's outcome as JSON, and for each outcome the fired rules that concluded it.
@@ -478,6 +597,14 @@ fn short(value: &Json) -> String {
     }
 }
 
+/// A value as a reader writes it: a list as `a, b`.
+fn short_list(value: &Json) -> String {
+    match value.as_array() {
+        Some(items) => items.iter().map(short).collect::<Vec<_>>().join(", "),
+        None => short(value),
+    }
+}
+
 /// For a list field, what was added and removed; otherwise `old → new`.
 fn change_text(field: &FieldChange) -> String {
     if let (Some(old), Some(new)) = (field.old.as_array(), field.new.as_array())
@@ -497,6 +624,31 @@ fn change_text(field: &FieldChange) -> String {
     if field.field == "conflicts" {
         let count = |value: &Json| value.as_array().map_or(0, Vec::len);
         return format!("{} → {} conflicts", count(&field.old), count(&field.new));
+    }
+    // A map (deadlines, per-category decisions, obligations): key by key.
+    if field.old.is_object() || field.new.is_object() {
+        let empty = serde_json::Map::new();
+        let (old, new) = (field.old.as_object().unwrap_or(&empty), field.new.as_object().unwrap_or(&empty));
+        let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+        let mut parts = Vec::new();
+        for key in keys {
+            match (old.get(key), new.get(key)) {
+                (Some(a), Some(b)) if a != b => {
+                    let sub = FieldChange {
+                        field: key.clone(),
+                        old: a.clone(),
+                        new: b.clone(),
+                        old_rules: Vec::new(),
+                        new_rules: Vec::new(),
+                    };
+                    parts.push(format!("{key} {}", change_text(&sub)));
+                }
+                (None, Some(b)) => parts.push(format!("+ {key} {}", short_list(b))),
+                (Some(a), None) => parts.push(format!("− {key} {}", short_list(a))),
+                _ => {}
+            }
+        }
+        return parts.join("; ");
     }
     format!("{} → {}", short(&field.old), short(&field.new))
 }
@@ -530,11 +682,13 @@ impl Diff {
         if !self.added.is_empty() || !self.removed.is_empty() || !self.changed.is_empty() {
             out.push_str("\nRules\n");
         }
-        for rule in &self.added {
-            let _ = writeln!(out, "  added    {} {}{}", rule.id, rule.title, place(rule));
-        }
-        for rule in &self.removed {
-            let _ = writeln!(out, "  removed  {} {}{}", rule.id, rule.title, place(rule));
+        for (word, rules) in [("added", &self.added), ("removed", &self.removed)] {
+            for rule in rules {
+                let _ = writeln!(out, "  {word:<8} {} {}{}", rule.id, rule.title, place(rule));
+                for (part, text) in &rule.parts {
+                    let _ = writeln!(out, "           {part}: {}", if text.is_empty() { "none" } else { text });
+                }
+            }
         }
         for change in &self.changed {
             let parts: Vec<&str> = change.parts.iter().map(|part| part.part).collect();
@@ -566,6 +720,9 @@ impl Diff {
                         declaration.new.as_deref().unwrap_or("")
                     );
                 }
+                if !declaration.affects.is_empty() {
+                    let _ = writeln!(out, "             read by rules: {}", declaration.affects.join(", "));
+                }
             }
         }
         let _ = writeln!(
@@ -574,6 +731,11 @@ impl Diff {
             self.impact.cases,
             self.impact.changed.len()
         );
+        for (word, cases) in [("new case", &self.impact.added_cases), ("removed case", &self.impact.removed_cases)] {
+            for case in cases {
+                let _ = writeln!(out, "  {word}: {case}");
+            }
+        }
         for case in &self.impact.changed {
             let _ = writeln!(out, "  {} {} ({})", case.id, case.title, case.path);
             if let Some(problem) = &case.problem {
@@ -672,6 +834,15 @@ impl Diff {
                 let parts: Vec<&str> = change.parts.iter().map(|part| part.part).collect();
                 row(&mut out, "changed", &change.rule, &parts.join(", "));
             }
+            for (word, rules) in [("added", &self.added), ("removed", &self.removed)] {
+                for rule in rules {
+                    let _ = writeln!(out, "\n<details><summary><code>{}</code> {word}</summary>\n", rule.id);
+                    for (part, text) in &rule.parts {
+                        let _ = writeln!(out, "- **{part}**: {}", cell(if text.is_empty() { "none" } else { text }));
+                    }
+                    out.push_str("\n</details>\n");
+                }
+            }
             for change in &self.changed {
                 let parts: Vec<&str> = change.parts.iter().map(|part| part.part).collect();
                 let _ = writeln!(
@@ -687,16 +858,19 @@ impl Diff {
             }
         }
         if !self.declarations.is_empty() {
-            out.push_str("\n#### Declarations\n\n| change | kind | name | old | new |\n|---|---|---|---|---|\n");
+            out.push_str(
+                "\n#### Declarations\n\n| change | kind | name | old | new | read by rules |\n|---|---|---|---|---|---|\n",
+            );
             for declaration in &self.declarations {
                 let _ = writeln!(
                     out,
-                    "| {} | {} | `{}` | {} | {} |",
+                    "| {} | {} | `{}` | {} | {} | {} |",
                     declaration.change,
                     declaration.kind,
                     declaration.name,
                     declaration.old.as_deref().map(cell).unwrap_or_default(),
-                    declaration.new.as_deref().map(cell).unwrap_or_default()
+                    declaration.new.as_deref().map(cell).unwrap_or_default(),
+                    declaration.affects.join(", ")
                 );
             }
         }
@@ -715,6 +889,11 @@ impl Diff {
                     let rules = if quiet { String::new() } else { cell(&rules_text(field)) };
                     let _ = writeln!(out, "| {name} | `{}` | {} | {rules} |", field.field, cell(&change_text(field)));
                 }
+            }
+        }
+        for (word, cases) in [("New case", &self.impact.added_cases), ("Removed case", &self.impact.removed_cases)] {
+            for case in cases {
+                let _ = writeln!(out, "\n{word}: `{case}`");
             }
         }
         self.exhaustive_text(&mut out, true);
