@@ -31,6 +31,10 @@ pub struct Because {
     pub condition: String,
     /// Fact paths and outcome names with their values (`null` when absent).
     pub values: Map<String, Json>,
+    /// Absent facts the condition held without, by the default it took for them
+    /// (`x otherwise true`): "assumed true", or "the test on it taken as true".
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub assumed: Map<String, Json>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -395,7 +399,53 @@ impl<'a> Report<'a> {
                 .map_or(Json::Null, |value| self.outcome_json(def.kind, value));
             values.insert(def.name.clone(), value);
         }
-        Because { condition: condition.text.clone(), values }
+        let mut assumed = Map::new();
+        self.assumed(&condition.expr, &values, &mut assumed, 0);
+        Because { condition: condition.text.clone(), values, assumed }
+    }
+
+    /// The defaults `otherwise` gave absent facts in `expr`, through terms.
+    fn assumed(
+        &self,
+        expr: &crate::check::Expr,
+        values: &Map<String, Json>,
+        out: &mut Map<String, Json>,
+        depth: usize,
+    ) {
+        use crate::check::Expr;
+        if depth > 64 {
+            return;
+        }
+        match expr {
+            Expr::Otherwise(parts) => {
+                if let (Some(first), Some(Expr::Const(default))) = (parts.first(), parts.last()) {
+                    let shown = Shown { value: default, enums: &self.program.enums }.to_string();
+                    let mut facts = Vec::new();
+                    facts_in(self.program, first, &mut facts, 0);
+                    for fact in facts {
+                        let Some(def) = self.program.fact(fact) else { continue };
+                        if values.get(&def.path).is_some_and(Json::is_null) && self.facts.get(fact).is_none() {
+                            let text = if matches!(first, Expr::Fact(_)) {
+                                format!("assumed {shown}")
+                            } else {
+                                format!("the test on it taken as {shown}")
+                            };
+                            out.entry(def.path.clone()).or_insert(Json::String(text));
+                        }
+                    }
+                }
+            }
+            Expr::Term(index) => {
+                if let Some(body) = self.program.terms.get(*index) {
+                    self.assumed(body, values, out, depth + 1);
+                }
+                return;
+            }
+            _ => {}
+        }
+        for child in expr.children() {
+            self.assumed(child, values, out, depth + 1);
+        }
     }
 
     pub fn explanation(&self) -> Explanation {
@@ -574,7 +624,12 @@ impl<'a> Report<'a> {
             rule_heading(&mut out, &fired.rule);
             if explain {
                 for because in &fired.because {
-                    let _ = writeln!(out, "      because {}{}", because.condition, values_text(&because.values));
+                    let _ = writeln!(
+                        out,
+                        "      because {}{}",
+                        because.condition,
+                        values_with_defaults(&because.values, &because.assumed)
+                    );
                 }
                 for concluded in &fired.concluded {
                     let _ = writeln!(out, "      so {concluded}");
@@ -752,13 +807,40 @@ fn bounded(value: Json) -> Json {
     }
 }
 
+/// The facts (through terms) an expression reads.
+fn facts_in(program: &Program, expr: &crate::check::Expr, out: &mut Vec<FactId>, depth: usize) {
+    use crate::check::Expr;
+    if depth > 64 {
+        return;
+    }
+    match expr {
+        Expr::Fact(id) => out.push(*id),
+        Expr::Present { fact, .. } => out.push(*fact),
+        Expr::Term(index) => {
+            if let Some(body) = program.terms.get(*index) {
+                facts_in(program, body, out, depth + 1);
+            }
+        }
+        _ => expr.children().for_each(|child| facts_in(program, child, out, depth + 1)),
+    }
+}
+
 fn values_text(values: &Map<String, Json>) -> String {
+    values_with_defaults(values, &Map::new())
+}
+
+/// `[a = 1, b absent, assumed true]`.
+fn values_with_defaults(values: &Map<String, Json>, assumed: &Map<String, Json>) -> String {
     if values.is_empty() {
         return String::new();
     }
     let parts: Vec<String> = values
         .iter()
-        .map(|(name, value)| if value.is_null() { format!("{name} absent") } else { format!("{name} = {value}") })
+        .map(|(name, value)| match (value.is_null(), assumed.get(name).and_then(Json::as_str)) {
+            (true, Some(default)) => format!("{name} absent, {default}"),
+            (true, None) => format!("{name} absent"),
+            _ => format!("{name} = {value}"),
+        })
         .collect();
     format!("  [{}]", parts.join(", "))
 }
