@@ -32,6 +32,21 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum NewWhat {
+    /// A jurisdiction file with a template rule, its case folder and a first case; checked
+    /// with the rule set before anything is written.
+    Jurisdiction {
+        /// The jurisdiction's id: its country code in capitals, e.g. `SG`
+        code: String,
+        /// Its name, e.g. "Singapore"
+        name: String,
+        /// The rule directory
+        #[arg(long, default_value = "rules")]
+        rules: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Parse and check rule files; diagnostics go to stderr.
     ///
@@ -160,6 +175,11 @@ enum Command {
     Schema {
         /// A rule file, or a directory of `*.tenet` files
         rules: PathBuf,
+    },
+    /// Scaffold part of a rule set: `tenet new jurisdiction SG "Singapore"`.
+    New {
+        #[command(subcommand)]
+        what: NewWhat,
     },
     /// Run the language server on standard input and output, for editors.
     ///
@@ -343,6 +363,25 @@ fn run(cli: Cli) -> u8 {
             let (code, diagnostics, sources) = fmt(&paths, check);
             report(&diagnostics, &sources);
             code
+        }
+        Command::New { what: NewWhat::Jurisdiction { code, name, rules } } => {
+            let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+            match cli::new::jurisdiction(&rules, &code, &name, today) {
+                cli::new::Made::Files(files) => {
+                    for file in &files {
+                        println!("created {}", file.display());
+                    }
+                    println!(
+                        "next: write the provision into the rule and its case, then `tenet check {0}` and `tenet test {0}/cases --coverage`",
+                        rules.display()
+                    );
+                    0
+                }
+                cli::new::Made::Refused(problems, loaded) => {
+                    report(&problems, &loaded.sources);
+                    1
+                }
+            }
         }
         Command::Completions { shell } => {
             clap_complete::generate(

@@ -4,5 +4,6 @@ pub mod analyze;
 pub mod batch;
 #[cfg(feature = "lsp")]
 pub mod lsp;
+pub mod new;
 pub mod schema;
 pub mod test;
