@@ -11,7 +11,7 @@ use tenet::load::{Loaded, load, load_texts, rule_files};
 /// What was made, or why nothing was: the problems, and the rule set they point into.
 pub enum Made {
     Files(Vec<PathBuf>),
-    Refused(Vec<Diagnostic>, Loaded),
+    Refused(Vec<Diagnostic>, Box<Loaded>),
 }
 
 fn refuse(message: String, help: &str) -> Diagnostic {
@@ -23,7 +23,7 @@ fn refuse(message: String, help: &str) -> Diagnostic {
 pub fn jurisdiction(rules: &Path, code: &str, name: &str, today: Date) -> Made {
     let loaded = load(&[rules.to_path_buf()]);
     if loaded.has_errors() {
-        return Made::Refused(loaded.diagnostics.clone(), loaded);
+        return Made::Refused(loaded.diagnostics.clone(), Box::new(loaded));
     }
     let mut problems = Vec::new();
     let valid_code = !code.is_empty() && code.chars().all(|char| char.is_ascii_uppercase() || char.is_ascii_digit());
@@ -56,7 +56,7 @@ pub fn jurisdiction(rules: &Path, code: &str, name: &str, today: Date) -> Made {
         }
     }
     if !problems.is_empty() {
-        return Made::Refused(problems, loaded);
+        return Made::Refused(problems, Box::new(loaded));
     }
     // In canonical layout, as `tenet fmt` would write it.
     let text = template(code, name, today);
@@ -79,7 +79,7 @@ pub fn jurisdiction(rules: &Path, code: &str, name: &str, today: Date) -> Made {
             .into_iter()
             .chain(diagnostics)
             .collect(),
-            checked,
+            Box::new(checked),
         );
     }
     let facts = serde_json::json!({
@@ -120,7 +120,7 @@ pub fn jurisdiction(rules: &Path, code: &str, name: &str, today: Date) -> Made {
         Ok(()) => Made::Files(vec![file, case]),
         Err(error) => Made::Refused(
             vec![Diagnostic::error("tenet::new::io", format!("cannot write the files: {error}"))],
-            checked,
+            Box::new(checked),
         ),
     }
 }
