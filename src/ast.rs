@@ -35,6 +35,8 @@ pub struct EnumDecl {
     pub values: Vec<Name>,
     /// A value's label (`DE "Germany"`), by position; `None` where it has none.
     pub labels: Vec<Option<String>>,
+    /// `extend enum X { ... }`: values added to an enumeration declared elsewhere.
+    pub extends: bool,
 }
 
 /// `fact request.served_date : date optional default 2020-01-01`

@@ -279,7 +279,7 @@ fn conclusions(then: &[ast::Conclusion]) -> String {
 
 /// Declarations as `(kind, name) → canonical text`.
 fn declarations(trees: &[ast::File]) -> BTreeMap<(&'static str, String), String> {
-    let mut out = BTreeMap::new();
+    let mut out: BTreeMap<(&'static str, String), String> = BTreeMap::new();
     for item in trees.iter().flat_map(|tree| tree.items.iter()) {
         let entry = match item {
             Item::Enum(decl) => {
@@ -292,7 +292,14 @@ fn declarations(trees: &[ast::File]) -> BTreeMap<(&'static str, String), String>
                         None => value.text.clone(),
                     })
                     .collect();
-                ("enum", decl.name.text.clone(), format!("{{ {} }}", values.join(", ")))
+                // An enumeration with its extensions, wherever they are: one value list.
+                let key = ("enum", decl.name.text.clone());
+                let all = match out.get(&key) {
+                    Some(text) => format!("{}, {} }}", text.trim_end_matches(" }"), values.join(", ")),
+                    None => format!("{{ {} }}", values.join(", ")),
+                };
+                out.insert(key, all);
+                continue;
             }
             Item::Fact(decl) => {
                 let mut text = type_text(&decl.ty);

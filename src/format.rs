@@ -124,15 +124,16 @@ impl Printer<'_> {
                 None => value.text.clone(),
             })
             .collect();
+        let head = if decl.extends { "extend enum" } else { "enum" };
         if labelled {
             // A labelled value per line, like a table: code and name.
-            let _ = writeln!(self.out, "enum {} {{", decl.name.text);
+            let _ = writeln!(self.out, "{head} {} {{", decl.name.text);
             for value in &values {
                 let _ = writeln!(self.out, "{INDENT}{value},");
             }
             let _ = writeln!(self.out, "}}");
         } else {
-            self.bracketed(&format!("enum {} {{", decl.name.text), &values, " ", "}");
+            self.bracketed(&format!("{head} {} {{", decl.name.text), &values, " ", "}");
         }
     }
 

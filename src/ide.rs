@@ -287,17 +287,20 @@ fn collect(item: &Item, sources: &Sources, doc: &dyn Fn(Span) -> String, defs: &
             let more =
                 if decl.values.len() > 12 { format!(", … ({} values)", decl.values.len()) } else { String::new() };
             let extent = join(decl.name.span, decl.values.last().map_or(decl.name.span, |value| value.span));
-            defs.push(Def {
-                name: decl.name.text.clone(),
-                kind: Kind::Enum,
-                span: decl.name.span,
-                extent,
-                detail: with_doc(
-                    format!("`enum {} {{ {}{more} }}`", decl.name.text, values.join(", ")),
-                    decl.name.span,
-                ),
-                parent: None,
-            });
+            // An extension's name refers to the enumeration declared elsewhere.
+            if !decl.extends {
+                defs.push(Def {
+                    name: decl.name.text.clone(),
+                    kind: Kind::Enum,
+                    span: decl.name.span,
+                    extent,
+                    detail: with_doc(
+                        format!("`enum {} {{ {}{more} }}`", decl.name.text, values.join(", ")),
+                        decl.name.span,
+                    ),
+                    parent: None,
+                });
+            }
             for (position, value) in decl.values.iter().enumerate() {
                 let label = decl.labels.get(position).cloned().flatten();
                 let head = match label {

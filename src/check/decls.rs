@@ -14,8 +14,18 @@ impl Checker<'_> {
     pub(super) fn declarations(&mut self, files: &[ast::File]) {
         let items = || files.iter().flat_map(|file| file.items.iter());
         for item in items() {
-            if let Item::Enum(decl) = item {
+            if let Item::Enum(decl) = item
+                && !decl.extends
+            {
                 self.enum_decl(decl);
+            }
+        }
+        // Extensions after every declaration, whatever the order of the files.
+        for item in items() {
+            if let Item::Enum(decl) = item
+                && decl.extends
+            {
+                self.enum_extend(decl);
             }
         }
         for item in items() {
@@ -36,17 +46,32 @@ impl Checker<'_> {
     }
 
     fn enum_decl(&mut self, decl: &ast::EnumDecl) {
-        if let Some(first) = self.names.enums.get(&decl.name.text) {
-            let first = self.program.enums.get(first.0 as usize).map(|def| def.span).unwrap_or_default();
+        if let Some(id) = self.names.enums.get(&decl.name.text).copied() {
+            // One diagnostic for the root cause: the values of both declarations are kept,
+            // so that no use of either is reported as unknown, and the declaration with
+            // fewer values (the likely addition) is the one blamed.
+            let Some(first) = self.program.enums.get(id.0 as usize) else { return };
+            let (first_span, first_count) = (first.span, first.values.len());
+            let (blamed, other) = if decl.values.len() <= first_count {
+                (decl.name.span, first_span)
+            } else {
+                (first_span, decl.name.span)
+            };
             self.report(
                 Diagnostic::error(
                     "tenet::check::duplicate_enum",
                     format!("enumeration `{}` is declared twice", decl.name.text),
                 )
-                .at(decl.name.span, "declared again here")
-                .also(first, "first declared here")
-                .help(format!("first declared at {}", self.sources.location(first))),
+                .at(blamed, "declared again here")
+                .also(other, "also declared here")
+                .help(format!(
+                    "to add values to `{0}` from this file, write `extend enum {0} {{ ... }}`; declared at {1} and {2}",
+                    decl.name.text,
+                    self.sources.location(other),
+                    self.sources.location(blamed)
+                )),
             );
+            self.add_values(id, decl);
             return;
         }
         if BUILTIN_TYPES.contains(&decl.name.text.as_str()) {
@@ -258,6 +283,49 @@ impl Checker<'_> {
         let values: Vec<Value> = decl.values.iter().filter_map(|literal| self.literal(literal, scalar.ty())).collect();
         let value = Value::List(Arc::from(values));
         self.names.sets.insert(decl.name.text.clone(), (value, scalar, decl.name.span));
+    }
+
+    /// `extend enum X { ... }`: values added to an enumeration declared elsewhere.
+    fn enum_extend(&mut self, decl: &ast::EnumDecl) {
+        let Some(id) = self.names.enums.get(&decl.name.text).copied() else {
+            let names: Vec<&str> = self.program.enums.iter().map(|def| def.name.as_str()).collect();
+            self.report(
+                Diagnostic::error(
+                    "tenet::check::unknown_enum",
+                    format!("there is no enumeration `{}` to extend", decl.name.text),
+                )
+                .at(decl.name.span, "not a declared enumeration")
+                .suggest(&decl.name.text, names),
+            );
+            return;
+        };
+        for value in &decl.values {
+            if let Some(def) = self.program.enums.get(id.0 as usize)
+                && def.values.contains(&value.text)
+            {
+                let at = self.sources.location(def.span);
+                self.report(
+                    Diagnostic::error(
+                        "tenet::check::duplicate_value",
+                        format!("`{}` is already a value of enumeration `{}`", value.text, decl.name.text),
+                    )
+                    .at(value.span, "already declared")
+                    .help(format!("`{}` is declared at {at}; remove it here", decl.name.text)),
+                );
+            }
+        }
+        self.add_values(id, decl);
+    }
+
+    /// Appends the values of `decl` that enumeration `id` does not have yet.
+    fn add_values(&mut self, id: EnumId, decl: &ast::EnumDecl) {
+        let Some(def) = self.program.enums.get_mut(id.0 as usize) else { return };
+        for (position, value) in decl.values.iter().enumerate() {
+            if !def.values.contains(&value.text) {
+                def.values.push(value.text.clone());
+                def.labels.push(decl.labels.get(position).cloned().flatten());
+            }
+        }
     }
 
     /// The enumeration holding `word`, if exactly one does.

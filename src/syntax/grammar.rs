@@ -10,6 +10,7 @@ pub fn describe(rule: Rule) -> Option<&'static str> {
     let words = match rule {
         Rule::EOI => "end of file",
         Rule::enum_decl
+        | Rule::enum_extend
         | Rule::fact_decl
         | Rule::set_decl
         | Rule::term_decl
@@ -77,6 +78,7 @@ fn keyword(rule: Rule) -> Option<&'static str> {
         Rule::kw_assert => "`assert`",
         Rule::kw_cite => "`cite`",
         Rule::ctx_confidence => "`confidence`",
+        Rule::ctx_extend => "`extend`",
         Rule::kw_default => "`default`",
         Rule::kw_effective => "`effective`",
         Rule::kw_means => "`means`",
@@ -107,6 +109,7 @@ pub fn is_keyword(rule: Rule) -> bool {
             | Rule::kw_cite
             | Rule::kw_contract
             | Rule::ctx_confidence
+            | Rule::ctx_extend
             | Rule::kw_default
             | Rule::kw_duties
             | Rule::kw_effective

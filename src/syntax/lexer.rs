@@ -54,7 +54,7 @@ pub const KEYWORDS: &[&str] = &[
 
 /// Words that start a top-level item.
 pub const ITEM_STARTS: &[&str] =
-    &["enum", "fact", "set", "term", "outcome", "jurisdiction", "contract", "principles", "rule", "assert"];
+    &["enum", "extend", "fact", "set", "term", "outcome", "jurisdiction", "contract", "principles", "rule", "assert"];
 
 #[derive(Logos, Clone, Copy, Debug, PartialEq, Eq)]
 #[logos(skip r"[ \t\r\n\u{FEFF}]+")]

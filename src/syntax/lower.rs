@@ -60,6 +60,7 @@ impl Lower {
     fn item(&mut self, pair: Pair<'_, Rule>) -> Option<Item> {
         Some(match pair.as_rule() {
             Rule::enum_decl => Item::Enum(self.enum_decl(pair)),
+            Rule::enum_extend => Item::Enum(EnumDecl { extends: true, ..self.enum_decl(pair) }),
             Rule::fact_decl => Item::Fact(self.fact_decl(pair)),
             Rule::set_decl => Item::Set(self.set_decl(pair)),
             Rule::term_decl => Item::Term(self.term_decl(pair)),
@@ -97,7 +98,7 @@ impl Lower {
                 _ => {}
             }
         }
-        EnumDecl { name: name.unwrap_or_else(|| self.missing()), values, labels }
+        EnumDecl { name: name.unwrap_or_else(|| self.missing()), values, labels, extends: false }
     }
 
     fn missing(&self) -> Name {
