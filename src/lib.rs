@@ -9,7 +9,38 @@
 //!
 //! Around it: [`load`] reads rule files, [`format`] prints them in canonical layout,
 //! [`cases`] runs case files (`tenet test`), [`diff`] compares two versions of a rule
-//! set by meaning and by impact (`tenet diff`).
+//! set by meaning and by impact (`tenet diff`), [`analysis`] proves properties over every
+//! request (`tenet analyze`), [`ide`] answers an editor (`tenet lsp`).
+//!
+//! Embedding the engine: check a rule set once, then evaluate requests against it.
+//!
+//! ```
+//! let rules = r#"
+//! enum Decision { disclose, refuse }
+//! fact as_of : date
+//! fact warrant : bool
+//! outcome decision : one of Decision
+//!
+//! rule R-1 "Disclose on a warrant" {
+//!   cite "Act s. 1"
+//!   when warrant
+//!   then set decision to disclose
+//! }
+//! "#;
+//! let loaded = tenet::load::load_texts(&[(String::from("rules.tenet"), rules.to_string())]);
+//! assert!(!loaded.has_errors());
+//! let schema = tenet::facts::Schema::new(&loaded.program);
+//! let request = br#"{ "as_of": "2025-01-01", "warrant": true }"#;
+//! let facts = tenet::facts::from_text(&loaded.program, &schema, request, false, None)
+//!     .map_err(|errors| format!("{errors:?}"))?;
+//! let outcome = tenet::eval::evaluate(&loaded.program, &facts);
+//! let report = tenet::render::Report::new(&loaded.program, &facts, &outcome);
+//! assert_eq!(report.json(false)["decision"], "disclose");
+//! # Ok::<(), String>(())
+//! ```
+//!
+//! The language server comes in with the default `lsp` feature (lsp-server, lsp-types);
+//! `default-features = false` leaves the library without it.
 
 pub mod analysis;
 pub mod ast;
