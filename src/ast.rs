@@ -118,6 +118,17 @@ pub enum Strength {
     Law,
 }
 
+impl Strength {
+    /// The word that opens a block of this strength.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Strength::Law => "jurisdiction",
+            Strength::Contract => "contract",
+            Strength::Soft => "principles",
+        }
+    }
+}
+
 /// `jurisdiction US "United States" { applies when ... rule ... }`
 #[derive(Clone, Debug, PartialEq)]
 pub struct Block {

@@ -334,11 +334,7 @@ fn declarations(trees: &[ast::File]) -> BTreeMap<(&'static str, String), String>
             }
             Item::Block(block) => {
                 let applies = block.applies.iter().map(expression).collect::<Vec<_>>().join(" / ");
-                let keyword = match block.strength {
-                    ast::Strength::Law => "jurisdiction",
-                    ast::Strength::Contract => "contract",
-                    ast::Strength::Soft => "principles",
-                };
+                let keyword = block.strength.keyword();
                 let mut text = format!("{keyword} {} {:?}", block.id.text, block.title.text);
                 if !applies.is_empty() {
                     let _ = write!(text, " applies when {applies}");

@@ -334,39 +334,25 @@ fn collect(item: &Item, sources: &Sources, doc: &dyn Fn(Span) -> String, defs: &
                 parent: None,
             });
         }
-        Item::Set(decl) => defs.push(Def {
-            name: decl.name.text.clone(),
-            kind: Kind::Set,
-            span: decl.name.span,
-            extent: decl.span,
-            detail: with_doc(format!("```tenet\n{}\n```", sources.slice(decl.span)), decl.name.span),
-            parent: None,
-        }),
+        Item::Set(decl) => defs.push(top(
+            &decl.name,
+            Kind::Set,
+            decl.span,
+            with_doc(format!("```tenet\n{}\n```", sources.slice(decl.span)), decl.name.span),
+        )),
         Item::Term(decl) => {
             let extent = join(decl.name.span, decl.body.span);
-            defs.push(Def {
-                name: decl.name.text.clone(),
-                kind: Kind::Term,
-                span: decl.name.span,
-                extent,
-                detail: with_doc(format!("```tenet\nterm {}\n```", sources.slice(extent)), decl.name.span),
-                parent: None,
-            });
+            let detail = with_doc(format!("```tenet\nterm {}\n```", sources.slice(extent)), decl.name.span);
+            defs.push(top(&decl.name, Kind::Term, extent, detail));
         }
-        Item::Outcome(decl) => defs.push(Def {
-            name: decl.name.text.clone(),
-            kind: Kind::Outcome,
-            span: decl.name.span,
-            extent: decl.span,
-            detail: with_doc(format!("`{}`", sources.slice(decl.span)), decl.name.span),
-            parent: None,
-        }),
+        Item::Outcome(decl) => defs.push(top(
+            &decl.name,
+            Kind::Outcome,
+            decl.span,
+            with_doc(format!("`{}`", sources.slice(decl.span)), decl.name.span),
+        )),
         Item::Block(block) => {
-            let kind = match block.strength {
-                ast::Strength::Law => "jurisdiction",
-                ast::Strength::Contract => "contract",
-                ast::Strength::Soft => "principles",
-            };
+            let kind = block.strength.keyword();
             let mut head = format!("`{kind} {}` — {} ({} rules)", block.id.text, block.title.text, block.rules.len());
             for dated in &block.effective {
                 head.push_str(&format!("\n\nin force from {}", dated.text));
@@ -403,6 +389,11 @@ fn collect(item: &Item, sources: &Sources, doc: &dyn Fn(Span) -> String, defs: &
             });
         }
     }
+}
+
+/// A top-level declaration's entry.
+fn top(name: &ast::Name, kind: Kind, extent: Span, detail: String) -> Def {
+    Def { name: name.text.clone(), kind, span: name.span, extent, detail, parent: None }
 }
 
 fn rule_def(rule: &ast::Rule, block: Option<(usize, &String)>) -> Def {
