@@ -12,9 +12,13 @@ use tenet::load::load_texts;
 use tenet::render::Report;
 
 const VOCABULARY: &str = "\
-enum Color { red, green, blue }
+enum Color {
+  red \"Red\",
+  green \"Green\",
+  blue \"Blue\",
+}
 enum Act { a0, a1, a2 }
-enum Tag { t0, t1, t2, t3 }
+enum Tag { t0, t1, t2 }
 fact as_of : date
 fact f0 : bool optional
 fact f1 : bool optional
@@ -49,6 +53,7 @@ enum Cond {
     Present(u8),
     Decided(u8),
     Before(u16),
+    Within(u8),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -58,6 +63,7 @@ enum Then {
     Require(u8),
     Forbid(u8),
     Deadline(u8, i16),
+    Months(u8, i8),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -140,12 +146,16 @@ fn cond(out: &mut String, node: &Cond, depth: usize, in_rule: bool) {
         Cond::Before(offset) => {
             let _ = write!(out, "as_of < {}", date(*offset));
         }
+        Cond::Within(months) => {
+            let _ = write!(out, "start + {} months >= as_of", months % 24);
+        }
     }
 }
 
-/// The rule set as items: the vocabulary, then one item per block.
+/// The rule set as items: the vocabulary, an extension of one of its
+/// enumerations (which splitting and reversing may put before it), then one item per block.
 fn rule_set(input: &Input) -> Vec<String> {
-    let mut items = vec![VOCABULARY.to_string()];
+    let mut items = vec![VOCABULARY.to_string(), String::from("extend enum Tag { t3 \"the fourth tag\" }\n")];
     for (index, header) in BLOCKS.iter().enumerate() {
         let mut block = format!("{header} {{\n");
         if let Some(applies) = &input.applies[index] {
@@ -182,6 +192,9 @@ fn rule_set(input: &Input) -> Vec<String> {
                         Then::Forbid(act) => write!(block, " forbid a{}", act % 3),
                         Then::Deadline(key, days) => {
                             write!(block, " set deadlines.d{} to start + {} days", key % 2, days % 1000)
+                        }
+                        Then::Months(key, months) => {
+                            write!(block, " set deadlines.m{} to start - {} months", key % 2, months)
                         }
                     };
                     block.push('\n');
