@@ -176,10 +176,24 @@ impl<'a> Report<'a> {
 
     /// Warnings about the date of evaluation: a jurisdiction (or contract, or
     /// principles) whose conditions hold but none of whose rules is in force yet
-    /// on that date: most often a mistyped `as_of` or `--as-of`.
+    /// on that date, and a date of the request itself that lies after it (the
+    /// request evaluated before it was made): most often a mistyped `as_of` or `--as-of`.
+    /// Which dates may lie after it, the rules say: those they compare with `as_of` as
+    /// later (`nondisclosure.end_date >= as_of`).
     pub fn date_notes(&self) -> Vec<String> {
         let as_of = self.outcome.as_of;
         let mut notes = Vec::new();
+        for id in &self.program.own_dates {
+            let (id, Some(def)) = (*id, self.program.fact(*id)) else { continue };
+            if let Some(Value::Date(date)) = self.facts.get(id)
+                && *date > as_of
+            {
+                notes.push(format!(
+                    "{} is {date}, after the date of evaluation {as_of}: the request is evaluated before it happened",
+                    def.path
+                ));
+            }
+        }
         for (index, block) in self.program.blocks.iter().enumerate() {
             if self.outcome.block_conditions.get(index) != Some(&true) {
                 continue;
@@ -421,7 +435,7 @@ impl<'a> Report<'a> {
                 if let (Some(first), Some(Expr::Const(default))) = (parts.first(), parts.last()) {
                     let shown = Shown { value: default, enums: &self.program.enums }.to_string();
                     let mut facts = Vec::new();
-                    facts_in(self.program, first, &mut facts, 0);
+                    self.program.facts_read(first, &mut facts);
                     for fact in facts {
                         let Some(def) = self.program.fact(fact) else { continue };
                         if values.get(&def.path).is_some_and(Json::is_null) && self.facts.get(fact).is_none() {
@@ -804,24 +818,6 @@ fn bounded(value: Json) -> Json {
             Json::String(format!("{shown}… ({more} more characters)"))
         }
         other => other,
-    }
-}
-
-/// The facts (through terms) an expression reads.
-fn facts_in(program: &Program, expr: &crate::check::Expr, out: &mut Vec<FactId>, depth: usize) {
-    use crate::check::Expr;
-    if depth > 64 {
-        return;
-    }
-    match expr {
-        Expr::Fact(id) => out.push(*id),
-        Expr::Present { fact, .. } => out.push(*fact),
-        Expr::Term(index) => {
-            if let Some(body) = program.terms.get(*index) {
-                facts_in(program, body, out, depth + 1);
-            }
-        }
-        _ => expr.children().for_each(|child| facts_in(program, child, out, depth + 1)),
     }
 }
 

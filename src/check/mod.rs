@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 
 use jiff::civil::Date;
 
-use crate::ast::{self, Level, Strength};
+use crate::ast::{self, CompareOp, Level, Strength};
 use crate::diag::Diagnostic;
 use crate::source::{FileId, Sources, Span};
 use crate::value::{EnumId, Scalar, Type, Value};
@@ -46,6 +46,10 @@ pub struct Program {
     pub terms: Vec<Expr>,
     /// Properties every request must satisfy (`assert`), proved by `tenet analyze`.
     pub assertions: Vec<AssertionDef>,
+    /// The request's own dates: date facts the rules read and never compare with `as_of`
+    /// as possibly later (as they do `nondisclosure.end_date >= as_of`). One of them after
+    /// `as_of` means the request is evaluated before it happened (a note with the result).
+    pub own_dates: Vec<FactId>,
 }
 
 /// `assert ID "title" { cite ... when ... always|never ... }`, resolved.
@@ -220,6 +224,23 @@ impl Program {
         self.outcomes.get(id.0 as usize)
     }
 
+    /// The facts an expression reads, through the terms it uses.
+    pub fn facts_read(&self, expr: &Expr, out: &mut Vec<FactId>) {
+        let mut stack = vec![(expr, 0usize)];
+        while let Some((expr, depth)) = stack.pop() {
+            match expr {
+                Expr::Fact(id) => out.push(*id),
+                Expr::Present { fact, .. } => out.push(*fact),
+                Expr::Term(index) => {
+                    if let Some(body) = self.terms.get(*index).filter(|_| depth < 64) {
+                        stack.push((body, depth + 1));
+                    }
+                }
+                _ => stack.extend(expr.children().map(|child| (child, depth))),
+            }
+        }
+    }
+
     /// Calls `visit` on every top-level expression of the program: term bodies,
     /// blocks' `applies when`, rules' conditions and concluded values, assertions.
     pub fn for_each_expr(&self, mut visit: impl FnMut(&Expr)) {
@@ -266,7 +287,39 @@ pub fn check(files: &[ast::File], sources: &Sources) -> (Program, Vec<Diagnostic
     checker.declarations(files);
     checker.rules(files);
     checker.order();
+    checker.program.own_dates = own_dates(&checker.program);
     (checker.program, checker.diagnostics)
+}
+
+fn own_dates(program: &Program) -> Vec<FactId> {
+    let mut later = HashSet::new();
+    let mut read = Vec::new();
+    program.for_each_expr(|expr| {
+        may_follow_as_of(program, expr, &mut later);
+        program.facts_read(expr, &mut read);
+    });
+    read.sort_unstable_by_key(|id| id.0);
+    read.dedup();
+    read.into_iter()
+        .filter(|id| *id != program.as_of && !later.contains(id))
+        .filter(|id| program.fact(*id).is_some_and(|def| def.ty == Type::Date))
+        .collect()
+}
+
+/// The date facts compared with `as_of` as possibly later (`end >= as_of`, `as_of < end`).
+fn may_follow_as_of(program: &Program, expr: &Expr, out: &mut HashSet<FactId>) {
+    if let Expr::Compare { left, op, right } = expr {
+        let is_as_of = |side: &Expr| matches!(side, Expr::Fact(id) if *id == program.as_of);
+        let mut facts = Vec::new();
+        if is_as_of(right) && matches!(op, CompareOp::Ge | CompareOp::Gt) {
+            program.facts_read(left, &mut facts);
+        }
+        if is_as_of(left) && matches!(op, CompareOp::Le | CompareOp::Lt) {
+            program.facts_read(right, &mut facts);
+        }
+        out.extend(facts);
+    }
+    expr.children().for_each(|child| may_follow_as_of(program, child, out));
 }
 
 /// Name tables built from the declarations.
