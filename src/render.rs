@@ -414,28 +414,26 @@ impl<'a> Report<'a> {
             values.insert(def.name.clone(), value);
         }
         let mut assumed = Map::new();
-        self.assumed(&condition.expr, &values, &mut assumed, 0);
+        self.assumed(&condition.expr, &values, &mut assumed, &mut vec![false; self.program.terms.len()]);
         Because { condition: condition.text.clone(), values, assumed }
     }
 
     /// The defaults `otherwise` gave absent facts in `expr`, through terms.
+    /// Each term is followed once (`seen`), so a DAG of terms costs its size.
     fn assumed(
         &self,
         expr: &crate::check::Expr,
         values: &Map<String, Json>,
         out: &mut Map<String, Json>,
-        depth: usize,
+        seen: &mut Vec<bool>,
     ) {
         use crate::check::Expr;
-        if depth > 64 {
-            return;
-        }
         match expr {
             Expr::Otherwise(parts) => {
                 if let (Some(first), Some(Expr::Const(default))) = (parts.first(), parts.last()) {
                     let shown = Shown { value: default, enums: &self.program.enums }.to_string();
                     let mut facts = Vec::new();
-                    self.program.facts_read(first, &mut facts);
+                    self.program.facts_read(first, &mut facts, &mut Vec::new());
                     for fact in facts {
                         let Some(def) = self.program.fact(fact) else { continue };
                         if values.get(&def.path).is_some_and(Json::is_null) && self.facts.get(fact).is_none() {
@@ -450,15 +448,20 @@ impl<'a> Report<'a> {
                 }
             }
             Expr::Term(index) => {
-                if let Some(body) = self.program.terms.get(*index) {
-                    self.assumed(body, values, out, depth + 1);
+                if let Some(done) = seen.get_mut(*index)
+                    && !*done
+                {
+                    *done = true;
+                    if let Some(body) = self.program.terms.get(*index) {
+                        self.assumed(body, values, out, seen);
+                    }
                 }
                 return;
             }
             _ => {}
         }
         for child in expr.children() {
-            self.assumed(child, values, out, depth + 1);
+            self.assumed(child, values, out, seen);
         }
     }
 

@@ -224,19 +224,26 @@ impl Program {
         self.outcomes.get(id.0 as usize)
     }
 
-    /// The facts an expression reads, through the terms it uses.
-    pub fn facts_read(&self, expr: &Expr, out: &mut Vec<FactId>) {
-        let mut stack = vec![(expr, 0usize)];
-        while let Some((expr, depth)) = stack.pop() {
+    /// The facts an expression reads, through the terms it uses; each term is
+    /// followed once (`seen`, by term index), so a DAG of terms costs its size.
+    pub fn facts_read(&self, expr: &Expr, out: &mut Vec<FactId>, seen: &mut Vec<bool>) {
+        if seen.len() < self.terms.len() {
+            seen.resize(self.terms.len(), false);
+        }
+        let mut stack = vec![expr];
+        while let Some(expr) = stack.pop() {
             match expr {
                 Expr::Fact(id) => out.push(*id),
                 Expr::Present { fact, .. } => out.push(*fact),
                 Expr::Term(index) => {
-                    if let Some(body) = self.terms.get(*index).filter(|_| depth < 64) {
-                        stack.push((body, depth + 1));
+                    if let Some(done) = seen.get_mut(*index)
+                        && !*done
+                    {
+                        *done = true;
+                        stack.extend(self.terms.get(*index));
                     }
                 }
-                _ => stack.extend(expr.children().map(|child| (child, depth))),
+                _ => stack.extend(expr.children()),
             }
         }
     }
@@ -294,9 +301,10 @@ pub fn check(files: &[ast::File], sources: &Sources) -> (Program, Vec<Diagnostic
 fn own_dates(program: &Program) -> Vec<FactId> {
     let mut later = HashSet::new();
     let mut read = Vec::new();
+    let mut seen = Vec::new();
     program.for_each_expr(|expr| {
         may_follow_as_of(program, expr, &mut later);
-        program.facts_read(expr, &mut read);
+        program.facts_read(expr, &mut read, &mut seen);
     });
     read.sort_unstable_by_key(|id| id.0);
     read.dedup();
@@ -312,10 +320,10 @@ fn may_follow_as_of(program: &Program, expr: &Expr, out: &mut HashSet<FactId>) {
         let is_as_of = |side: &Expr| matches!(side, Expr::Fact(id) if *id == program.as_of);
         let mut facts = Vec::new();
         if is_as_of(right) && matches!(op, CompareOp::Ge | CompareOp::Gt) {
-            program.facts_read(left, &mut facts);
+            program.facts_read(left, &mut facts, &mut Vec::new());
         }
         if is_as_of(left) && matches!(op, CompareOp::Le | CompareOp::Lt) {
-            program.facts_read(right, &mut facts);
+            program.facts_read(right, &mut facts, &mut Vec::new());
         }
         out.extend(facts);
     }
