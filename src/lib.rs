@@ -4,7 +4,8 @@
 //! - [`syntax`]: text → [`ast::File`] plus diagnostics (pest grammar, logos tokens);
 //! - [`check`]: syntax trees → a resolved, typed [`check::Program`] plus diagnostics;
 //! - [`facts`]: a request's JSON → typed [`facts::Facts`], or located errors;
-//! - [`eval`]: program + facts + date → [`eval::Outcome`] with its explanation;
+//! - [`eval`]: program + facts + date → [`eval::Outcome`]: [`eval::decide`] through the
+//!   rule index, [`eval::evaluate`] (every rule, for explanations);
 //! - [`render`]: outcomes as JSON and as text a lawyer reads.
 //!
 //! Around it: [`load`] reads rule files, [`format`] prints them in canonical layout,
@@ -33,9 +34,15 @@
 //! let request = br#"{ "as_of": "2025-01-01", "warrant": true }"#;
 //! let facts = tenet::facts::from_text(&loaded.program, &schema, request, false, None)
 //!     .map_err(|errors| format!("{errors:?}"))?;
-//! let outcome = tenet::eval::evaluate(&loaded.program, &facts);
+//! // The rule index, built once: each request then tries only the rules it can fire.
+//! let index = tenet::eval::Index::new(&loaded.program);
+//! let outcome = tenet::eval::decide(&loaded.program, &index, &facts);
 //! let report = tenet::render::Report::new(&loaded.program, &facts, &outcome);
 //! assert_eq!(report.json(false)["decision"], "disclose");
+//! // An explanation says how every rule fared: it comes from the tree walker.
+//! let outcome = tenet::eval::evaluate(&loaded.program, &facts);
+//! let explained = tenet::render::Report::new(&loaded.program, &facts, &outcome).json(true);
+//! assert_eq!(explained["explanation"]["fired"][0]["id"], "R-1");
 //! # Ok::<(), String>(())
 //! ```
 //!

@@ -428,7 +428,8 @@ fn run(cli: Cli) -> u8 {
             let program = &loaded.program;
             let schema = Schema::new(program);
             if let Some(input) = batch {
-                let batch = cli::batch::Batch { program, schema: &schema, as_of, explain };
+                let index = tenet::eval::Index::new(program);
+                let batch = cli::batch::Batch { program, schema: &schema, as_of, explain, index: &index };
                 return match batch.run(&input, &mut std::io::stdout().lock()) {
                     Ok(summary) => {
                         report(&summary.failed, &loaded.sources);

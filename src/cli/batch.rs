@@ -32,6 +32,9 @@ pub struct Batch<'a> {
     pub schema: &'a Schema,
     pub as_of: Option<Date>,
     pub explain: bool,
+    /// The program's rules by their keys: without an explanation, each request
+    /// tries only the rules it can fire.
+    pub index: &'a tenet::eval::Index,
 }
 
 /// How a batch ended: how many requests, and the diagnostics of those that failed.
@@ -202,7 +205,11 @@ impl Batch<'_> {
             )]);
         }
         let facts = facts::from_text(self.program, self.schema, bytes, false, self.as_of)?;
-        let outcome = tenet::eval::evaluate(self.program, &facts);
+        let outcome = if self.explain {
+            tenet::eval::evaluate(self.program, &facts)
+        } else {
+            tenet::eval::decide(self.program, self.index, &facts)
+        };
         if !outcome.errors.is_empty() {
             return Err(outcome.error_diagnostics(self.program));
         }

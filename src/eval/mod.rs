@@ -3,6 +3,9 @@
 //! checker has ordered the rules and expressions have no loops.
 
 mod expr;
+mod index;
+
+pub use index::Index;
 
 use std::collections::BTreeMap;
 
@@ -20,13 +23,16 @@ pub struct Outcome {
     /// One per declared outcome, in declaration order.
     pub values: Vec<OutcomeValue>,
     /// Whether each jurisdiction, contract or principles block applied (and was in force).
+    /// From [`decide`], blocks none of whose rules was a candidate are `false` untested.
     pub blocks: Vec<bool>,
-    /// Whether each block's `applies when` held, whatever its dates.
+    /// Whether each block's `applies when` held, whatever its dates (untested as above,
+    /// except blocks with no rule in force yet, which the date notes need).
     pub block_conditions: Vec<bool>,
     /// Rules that fired and were not overridden, in declaration order.
     pub fired: Vec<usize>,
     pub conflicts: Vec<Conflict>,
-    /// How each rule fared, by rule index.
+    /// How each rule fared, by rule index. Empty from [`decide`], which looks only
+    /// at the rules a request can fire: explanations come from [`evaluate`].
     pub status: Vec<Status>,
     /// Rules whose value was adopted for a single-valued outcome.
     pub decisive: Vec<usize>,
@@ -136,7 +142,12 @@ struct State<'a> {
     maps: Vec<BTreeMap<String, Vec<(usize, Value)>>>,
     /// Per act: (rule, required?) for every `require` and `forbid` that fired.
     duties: Vec<Vec<(usize, bool)>>,
+    /// By rule index: every rule's status from [`evaluate`], empty from [`decide`].
     status: Vec<Status>,
+    /// Rules that fired, in the order they fired.
+    fired: Vec<usize>,
+    /// Per block: whether its `applies when` holds, once tested.
+    block_conditions: Vec<Option<bool>>,
     skipped: Vec<(usize, usize)>,
     /// Each term's value, computed at its first use: by then everything it reads is final.
     terms: Vec<std::cell::OnceCell<Option<Value>>>,
@@ -153,50 +164,48 @@ struct Duty {
     conflicted: bool,
 }
 
-/// Evaluates the program against facts whose `as_of` is set.
+/// Evaluates the program against facts whose `as_of` is set, every rule in
+/// order: the outcome says how each rule fared, for explanations.
 pub fn evaluate(program: &Program, facts: &Facts) -> Outcome {
+    let mut state = State::new(program, facts, true);
     let as_of = facts.as_of(program).unwrap_or_default();
-    let outcome_count = program.outcomes.len();
-    let acts = program.acts().map_or(0, |id| program.enum_values(id).len());
-    let mut state = State {
-        program,
-        facts,
-        ones: vec![Vec::new(); outcome_count],
-        sets: vec![Vec::new(); outcome_count],
-        maps: vec![BTreeMap::new(); outcome_count],
-        duties: vec![Vec::new(); acts],
-        status: vec![Status::NotInForce; program.rules.len()],
-        skipped: Vec::new(),
-        terms: (0..program.terms.len()).map(|_| std::cell::OnceCell::new()).collect(),
-        out_of_range: std::cell::Cell::new(false),
-        errors: Vec::new(),
-    };
     let mut env = Vec::new();
-    // Whether each block's `applies when` holds, and whether it is also in force.
-    let mut conditions = Vec::with_capacity(program.blocks.len());
-    for (index, block) in program.blocks.iter().enumerate() {
-        let holds = block.applies.as_ref().is_none_or(|applies| {
-            let holds = state.truth(&applies.expr, &mut env) == Some(true);
-            state.check_range(None, Some(index), &applies.text);
-            holds
-        });
-        conditions.push(holds);
+    for index in 0..program.blocks.len() {
+        state.block_holds(index, &mut env);
     }
-    let blocks: Vec<bool> = program
-        .blocks
-        .iter()
-        .zip(&conditions)
-        .map(|(block, applies)| *applies && in_force(as_of, block.from, block.until))
-        .collect();
     for &index in &program.order {
-        state.rule(index, as_of, &blocks, &mut env);
+        state.rule(index, as_of, false, &mut env);
     }
-    let violations = state.violations(&mut env);
-    let mut outcome = state.finish(as_of);
-    outcome.violations = violations;
-    outcome.blocks = blocks;
-    outcome.block_conditions = conditions;
-    outcome
+    state.end(as_of, &mut env)
+}
+
+/// The same outcome as [`evaluate`], looking only at the rules the request can
+/// fire (found through `index`, built once for the program): `status` is empty
+/// and blocks none of whose rules was a candidate are untested.
+pub fn decide(program: &Program, index: &Index, facts: &Facts) -> Outcome {
+    let mut state = State::new(program, facts, false);
+    let as_of = facts.as_of(program).unwrap_or_default();
+    let mut env = Vec::new();
+    // Blocks whose test can go out of range are tested as [`evaluate`] tests
+    // them, and so are blocks with no rule in force yet, for the date notes.
+    for &block in &index.eager_blocks {
+        state.block_holds(block, &mut env);
+    }
+    for (block, first) in index.first_in_force.iter().enumerate() {
+        if first.is_some_and(|first| as_of < first) {
+            state.block_holds(block, &mut env);
+        }
+    }
+    let mut candidates = Vec::new();
+    index.candidates(facts, &mut candidates);
+    for rule in candidates {
+        match index.test(rule as usize, facts, as_of) {
+            index::Test::Fails => {}
+            index::Test::Holds => state.rule(rule as usize, as_of, true, &mut env),
+            index::Test::Walk => state.rule(rule as usize, as_of, false, &mut env),
+        }
+    }
+    state.end(as_of, &mut env)
 }
 
 /// Whether something in force from `from` until `until` (both inclusive) is in force on `as_of`.
@@ -204,17 +213,81 @@ pub(crate) fn in_force(as_of: Date, from: Option<Date>, until: Option<Date>) -> 
     from.is_none_or(|from| from <= as_of) && until.is_none_or(|until| as_of <= until)
 }
 
-impl State<'_> {
-    fn rule(&mut self, index: usize, as_of: Date, blocks: &[bool], env: &mut Vec<Value>) {
+impl<'a> State<'a> {
+    fn new(program: &'a Program, facts: &'a Facts, every_rule: bool) -> State<'a> {
+        let outcome_count = program.outcomes.len();
+        let acts = program.acts().map_or(0, |id| program.enum_values(id).len());
+        State {
+            program,
+            facts,
+            ones: vec![Vec::new(); outcome_count],
+            sets: vec![Vec::new(); outcome_count],
+            maps: vec![BTreeMap::new(); outcome_count],
+            duties: vec![Vec::new(); acts],
+            status: if every_rule { vec![Status::NotInForce; program.rules.len()] } else { Vec::new() },
+            fired: Vec::new(),
+            block_conditions: vec![None; program.blocks.len()],
+            skipped: Vec::new(),
+            terms: (0..program.terms.len()).map(|_| std::cell::OnceCell::new()).collect(),
+            out_of_range: std::cell::Cell::new(false),
+            errors: Vec::new(),
+        }
+    }
+
+    /// Whether a block's `applies when` holds, tested once.
+    fn block_holds(&mut self, index: usize, env: &mut Vec<Value>) -> bool {
+        if let Some(Some(known)) = self.block_conditions.get(index) {
+            return *known;
+        }
+        let program = self.program;
+        let holds = program.blocks.get(index).and_then(|block| block.applies.as_ref()).is_none_or(|applies| {
+            let holds = self.truth(&applies.expr, env) == Some(true);
+            self.check_range(None, Some(index), &applies.text);
+            holds
+        });
+        if let Some(slot) = self.block_conditions.get_mut(index) {
+            *slot = Some(holds);
+        }
+        holds
+    }
+
+    /// Whether a block applies: its test holds and it is in force.
+    fn block_applies(&mut self, index: usize, as_of: Date, env: &mut Vec<Value>) -> bool {
+        let program = self.program;
+        program.blocks.get(index).is_some_and(|block| in_force(as_of, block.from, block.until))
+            && self.block_holds(index, env)
+    }
+
+    /// Assertions, then the outcome.
+    fn end(self, as_of: Date, env: &mut Vec<Value>) -> Outcome {
+        let violations = self.violations(env);
+        let program = self.program;
+        let conditions: Vec<bool> = self.block_conditions.iter().map(|known| *known == Some(true)).collect();
+        let blocks = program
+            .blocks
+            .iter()
+            .zip(&conditions)
+            .map(|(block, applies)| *applies && in_force(as_of, block.from, block.until))
+            .collect();
+        let mut outcome = self.finish(as_of);
+        outcome.violations = violations;
+        outcome.blocks = blocks;
+        outcome.block_conditions = conditions;
+        outcome
+    }
+
+    /// Evaluates one rule; `holds` when its conditions are already known to hold.
+    fn rule(&mut self, index: usize, as_of: Date, holds: bool, env: &mut Vec<Value>) {
         let Some(rule) = self.program.rules.get(index) else {
             return;
         };
         let status = if !in_force(as_of, rule.from, rule.until) {
             Status::NotInForce
-        } else if rule.block.is_some_and(|block| !blocks.get(block).copied().unwrap_or(false)) {
+        } else if rule.block.is_some_and(|block| !self.block_applies(block, as_of, env)) {
             Status::NotApplicable
         } else {
-            let failed = rule.when.iter().enumerate().find_map(|(condition, when)| {
+            let conditions = if holds { &[][..] } else { rule.when.as_slice() };
+            let failed = conditions.iter().enumerate().find_map(|(condition, when)| {
                 let truth = self.truth(&when.expr, env);
                 self.check_range(Some(index), None, &when.text);
                 match truth {
@@ -227,7 +300,7 @@ impl State<'_> {
                 Some(status) => status,
                 None => {
                     // Overriding rules come first in the order, so their status is final.
-                    let by = rule.overridden_by.iter().find(|other| self.status.get(**other) == Some(&Status::Fired));
+                    let by = rule.overridden_by.iter().find(|other| self.fired.contains(other));
                     match by {
                         Some(by) => Status::Overridden { by: *by },
                         None => Status::Fired,
@@ -239,6 +312,7 @@ impl State<'_> {
             *slot = status;
         }
         if status == Status::Fired {
+            self.fired.push(index);
             self.conclude(index, env);
         }
     }
@@ -421,9 +495,9 @@ impl State<'_> {
             };
             values.push(value);
         }
-        let fired: Vec<usize> =
-            (0..self.status.len()).filter(|rule| self.status.get(*rule) == Some(&Status::Fired)).collect();
-        self.reasons_of(&mut decisive);
+        let mut fired = self.fired.clone();
+        fired.sort_unstable();
+        self.reasons_of(&fired, &mut decisive);
         if let Some(slot) = confidence_slot.and_then(|index| values.get_mut(index)) {
             let basis = if decisive.is_empty() { &fired } else { &decisive };
             let level = basis.iter().filter_map(|rule| self.program.rules.get(*rule)).map(|rule| rule.confidence).min();
@@ -447,13 +521,16 @@ impl State<'_> {
 
     /// Adds to `decisive` every fired rule whose conclusions a decisive rule
     /// read, transitively: a decision is only as certain as its premises.
-    fn reasons_of(&self, decisive: &mut Vec<usize>) {
+    fn reasons_of(&self, fired: &[usize], decisive: &mut Vec<usize>) {
         let mut next = 0;
         while let Some(&rule) = decisive.get(next) {
             next += 1;
             let Some(def) = self.program.rules.get(rule) else { continue };
-            for (writer, status) in self.status.iter().enumerate() {
-                if *status != Status::Fired || decisive.contains(&writer) {
+            if def.reads.is_empty() && def.reads_acts.is_empty() {
+                continue;
+            }
+            for &writer in fired {
+                if decisive.contains(&writer) {
                     continue;
                 }
                 let Some(writer_def) = self.program.rules.get(writer) else { continue };

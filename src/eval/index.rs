@@ -1,0 +1,474 @@
+//! Rule indexing: which rules a request can possibly fire, found without
+//! looking at the others.
+//!
+//! A rule is reached through what discriminates it: a condition that tests an
+//! enumeration or yes/no fact against constants (`kind is k3`, `region in [r1,
+//! r7]`, `urgent`, `not urgent`), directly or through a term, or a membership
+//! test on a list fact (`content in data.categories`, `any c in data.categories
+//! satisfies c in CONTENT`). Each rule is filed under its two most selective
+//! such keys (or one list key); a request looks up only the buckets its own
+//! values name. A rule with no key is always a candidate.
+//!
+//! The index is exact, not a heuristic: a rule it leaves out has a key
+//! condition that is false or unknown for the request, so the rule cannot fire.
+//! Leaving it out changes nothing else either, because the tree walker would
+//! stop at that condition too, and a key is only taken when no condition
+//! before it can go out of range (the only effect a failing condition has).
+
+use crate::check::{Expr, FactId, Program};
+use crate::facts::Facts;
+use crate::value::{Type, Value};
+
+/// The rules of a program filed by their keys, built once per program.
+#[derive(Clone, Debug, Default)]
+pub struct Index {
+    groups: Vec<Group>,
+    /// Rules with no key, in evaluation order.
+    always: Vec<u32>,
+    /// Each rule's position in `Program::order`.
+    position: Vec<u32>,
+    /// Per rule: its dates and the range of `ops` that test its leading conditions,
+    /// laid out together so that a candidate costs a cache line or two, not a walk
+    /// over boxed expressions scattered in memory.
+    filters: Vec<Filter>,
+    ops: Vec<Op>,
+    /// Bit sets of enumeration values for [`Op::InSet`].
+    words: Vec<u64>,
+    /// Blocks whose `applies when` can go out of range: tested for every request,
+    /// so that the error is reported whether or not one of their rules is a candidate.
+    pub(super) eager_blocks: Vec<usize>,
+    /// Per block, the first day one of its rules is in force, when every rule has
+    /// a start date: before it the block is tested anyway, for the note that says
+    /// it applies with no rule in force yet.
+    pub(super) first_in_force: Vec<Option<jiff::civil::Date>>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Filter {
+    from: Option<jiff::civil::Date>,
+    until: Option<jiff::civil::Date>,
+    ops: (u32, u32),
+    /// Every condition of the rule is one of the ops: when they hold, so do its conditions.
+    complete: bool,
+}
+
+/// A condition on one fact and constants, tested without the tree walker.
+#[derive(Clone, Debug)]
+enum Op {
+    /// `fact is value` (`is not` when negated); a yes/no fact alone is `is true`.
+    Is { fact: FactId, value: Value, negated: bool },
+    /// `fact in [enumeration values]`: bits `start..start + len` of `words`.
+    InSet { fact: FactId, start: u32, len: u32, negated: bool },
+    /// `fact < value` and the like (the fact on the left).
+    Compare { fact: FactId, op: crate::ast::CompareOp, value: Value },
+}
+
+impl Op {
+    /// Whether the condition holds: `false` also when it is unknown.
+    fn holds(&self, facts: &Facts, words: &[u64]) -> bool {
+        match self {
+            Op::Is { fact, value, negated } => facts.get(*fact).is_some_and(|known| known.same(value) != *negated),
+            Op::InSet { fact, start, len, negated } => match facts.get(*fact) {
+                Some(Value::Enum(_, member)) if member < len => {
+                    let bit = *start as usize + *member as usize;
+                    let word = words.get(bit / 64).copied().unwrap_or(0);
+                    (word >> (bit % 64) & 1 == 1) != *negated
+                }
+                Some(Value::Enum(..)) => *negated,
+                _ => false,
+            },
+            Op::Compare { fact, op, value } => {
+                let Some(ordering) = facts.get(*fact).and_then(|known| known.compare(value)) else { return false };
+                match op {
+                    crate::ast::CompareOp::Lt => ordering.is_lt(),
+                    crate::ast::CompareOp::Le => ordering.is_le(),
+                    crate::ast::CompareOp::Gt => ordering.is_gt(),
+                    crate::ast::CompareOp::Ge => ordering.is_ge(),
+                }
+            }
+        }
+    }
+}
+
+/// What the compiled conditions say of a candidate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Test {
+    /// Not in force, or a condition does not hold: the rule cannot fire.
+    Fails,
+    /// In force, and every condition holds.
+    Holds,
+    /// The conditions the ops cover hold; the tree walker decides the rest.
+    Walk,
+}
+
+/// Rules filed under the same facts.
+#[derive(Clone, Debug)]
+struct Group {
+    facts: Lookup,
+    /// Sorted keys, and for each the range of `rules` filed under it.
+    keys: Vec<u64>,
+    ranges: Vec<(u32, u32)>,
+    rules: Vec<u32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Lookup {
+    One(FactId),
+    Two(FactId, FactId),
+    /// A list fact: every element is a key.
+    List(FactId),
+}
+
+/// A key condition: the fact it tests and the values that can make it hold.
+#[derive(Clone, Debug)]
+struct Key {
+    fact: FactId,
+    list: bool,
+    values: Vec<u32>,
+    /// The share of the fact's values that pass: smaller discriminates better.
+    share: f64,
+}
+
+impl Index {
+    pub fn new(program: &Program) -> Index {
+        let mut position = vec![0u32; program.rules.len()];
+        for (at, rule) in program.order.iter().enumerate() {
+            if let Some(slot) = position.get_mut(*rule) {
+                *slot = at as u32;
+            }
+        }
+        let mut errs = Fallible::new(program);
+        let mut filed: std::collections::BTreeMap<Lookup, Vec<(u64, u32)>> = std::collections::BTreeMap::new();
+        let mut always = Vec::new();
+        let (mut filters, mut ops, mut words) = (Vec::new(), Vec::new(), Vec::new());
+        for (index, rule) in program.rules.iter().enumerate() {
+            let mut keys: Vec<Key> = Vec::new();
+            let start = ops.len() as u32;
+            for condition in &rule.when {
+                // A key must not sit behind (or beside) a condition that can go out of
+                // range: the tree walker would report that error before the key stops it.
+                // The same holds for the conditions tested before the tree walker runs.
+                if errs.expr(&condition.expr) {
+                    break;
+                }
+                collect_keys(program, &condition.expr, &mut keys, 0);
+                ops.extend(op(program, &condition.expr, &mut words));
+            }
+            let complete = ops.len() - start as usize == rule.when.len();
+            filters.push(Filter { from: rule.from, until: rule.until, ops: (start, ops.len() as u32), complete });
+            let Some((lookup, entries)) = choose(&keys) else {
+                always.push(index as u32);
+                continue;
+            };
+            filed.entry(lookup).or_default().extend(entries.into_iter().map(|key| (key, index as u32)));
+        }
+        always.sort_unstable_by_key(|rule| position.get(*rule as usize).copied().unwrap_or(0));
+        let groups = filed
+            .into_iter()
+            .map(|(facts, mut entries)| {
+                entries.sort_unstable();
+                entries.dedup();
+                let mut group = Group { facts, keys: Vec::new(), ranges: Vec::new(), rules: Vec::new() };
+                for (key, rule) in entries {
+                    if group.keys.last() != Some(&key) {
+                        group.keys.push(key);
+                        let start = group.rules.len() as u32;
+                        group.ranges.push((start, start));
+                    }
+                    group.rules.push(rule);
+                    if let Some(range) = group.ranges.last_mut() {
+                        range.1 = group.rules.len() as u32;
+                    }
+                }
+                group
+            })
+            .collect();
+        let eager_blocks = program
+            .blocks
+            .iter()
+            .enumerate()
+            .filter(|(_, block)| block.applies.as_ref().is_some_and(|applies| errs.expr(&applies.expr)))
+            .map(|(index, _)| index)
+            .collect();
+        let first_in_force = (0..program.blocks.len())
+            .map(|block| {
+                let mut rules = program.rules.iter().filter(|rule| rule.block == Some(block)).peekable();
+                rules.peek()?;
+                rules.map(|rule| rule.from).collect::<Option<Vec<_>>>()?.into_iter().min()
+            })
+            .collect();
+        Index { groups, always, position, filters, ops, words, eager_blocks, first_in_force }
+    }
+
+    /// Whether a candidate can still fire: in force, and the conditions tested
+    /// here hold. [`Test::Fails`] only when the tree walker would find the same.
+    pub(super) fn test(&self, rule: usize, facts: &Facts, as_of: jiff::civil::Date) -> Test {
+        let Some(filter) = self.filters.get(rule) else { return Test::Walk };
+        if !super::in_force(as_of, filter.from, filter.until) {
+            return Test::Fails;
+        }
+        let ops = self.ops.get(filter.ops.0 as usize..filter.ops.1 as usize).unwrap_or(&[]);
+        if !ops.iter().all(|op| op.holds(facts, &self.words)) {
+            Test::Fails
+        } else if filter.complete {
+            Test::Holds
+        } else {
+            Test::Walk
+        }
+    }
+
+    /// The rules the request can fire, in evaluation order, into `out`.
+    pub fn candidates(&self, facts: &Facts, out: &mut Vec<u32>) {
+        out.clear();
+        out.extend_from_slice(&self.always);
+        for group in &self.groups {
+            match group.facts {
+                Lookup::One(fact) => {
+                    if let Some(key) = facts.get(fact).and_then(scalar_key) {
+                        group.push(u64::from(key), out);
+                    }
+                }
+                Lookup::Two(first, second) => {
+                    let first = facts.get(first).and_then(scalar_key);
+                    let second = facts.get(second).and_then(scalar_key);
+                    if let (Some(first), Some(second)) = (first, second) {
+                        group.push(pair(first, second), out);
+                    }
+                }
+                Lookup::List(fact) => {
+                    if let Some(Value::List(items)) = facts.get(fact) {
+                        for key in items.iter().filter_map(scalar_key) {
+                            group.push(u64::from(key), out);
+                        }
+                    }
+                }
+            }
+        }
+        let position = |rule: &u32| self.position.get(*rule as usize).copied().unwrap_or(0);
+        out.sort_unstable_by_key(position);
+        out.dedup();
+    }
+
+    /// How many rules have no key and are tried on every request.
+    pub fn unindexed(&self) -> usize {
+        self.always.len()
+    }
+}
+
+impl Group {
+    fn push(&self, key: u64, out: &mut Vec<u32>) {
+        if let Ok(at) = self.keys.binary_search(&key)
+            && let Some(&(start, end)) = self.ranges.get(at)
+            && let Some(rules) = self.rules.get(start as usize..end as usize)
+        {
+            out.extend_from_slice(rules);
+        }
+    }
+}
+
+fn pair(first: u32, second: u32) -> u64 {
+    (u64::from(first) << 32) | u64::from(second)
+}
+
+/// An enumeration value's index, or a yes/no as 0/1.
+fn scalar_key(value: &Value) -> Option<u32> {
+    match value {
+        Value::Enum(_, index) => Some(*index),
+        Value::Bool(b) => Some(u32::from(*b)),
+        _ => None,
+    }
+}
+
+/// The lookup for a rule's keys and the keys it is filed under: the two most
+/// selective keys on distinct scalar facts, or else the most selective list key.
+fn choose(keys: &[Key]) -> Option<(Lookup, Vec<u64>)> {
+    let mut scalars: Vec<&Key> = keys.iter().filter(|key| !key.list).collect();
+    scalars.sort_by(|a, b| a.share.total_cmp(&b.share));
+    let mut chosen: Vec<&Key> = Vec::new();
+    for key in scalars {
+        if chosen.iter().all(|other| other.fact != key.fact) && chosen.len() < 2 {
+            chosen.push(key);
+        }
+    }
+    chosen.sort_by_key(|key| key.fact);
+    match chosen.as_slice() {
+        [one] => Some((Lookup::One(one.fact), one.values.iter().map(|value| u64::from(*value)).collect())),
+        [first, second] => {
+            let keys = first.values.iter().flat_map(|a| second.values.iter().map(move |b| pair(*a, *b))).collect();
+            Some((Lookup::Two(first.fact, second.fact), keys))
+        }
+        _ => {
+            let list = keys.iter().filter(|key| key.list).min_by(|a, b| a.share.total_cmp(&b.share))?;
+            Some((Lookup::List(list.fact), list.values.iter().map(|value| u64::from(*value)).collect()))
+        }
+    }
+}
+
+/// The key conditions in a condition that must hold for it to hold: the
+/// condition itself, the conjuncts of an `and`, a term's body.
+fn collect_keys(program: &Program, expr: &Expr, out: &mut Vec<Key>, depth: usize) {
+    // Terms nest at most as deep as the checker allowed; this bounds a malformed program.
+    if depth > 64 {
+        return;
+    }
+    match expr {
+        Expr::And(parts) => {
+            for part in parts {
+                collect_keys(program, part, out, depth + 1);
+            }
+        }
+        Expr::Term(index) => {
+            if let Some(body) = program.terms.get(*index) {
+                collect_keys(program, body, out, depth + 1);
+            }
+        }
+        _ => out.extend(key(program, expr)),
+    }
+}
+
+/// `expr` as a key condition, if it is one.
+fn key(program: &Program, expr: &Expr) -> Option<Key> {
+    let scalar = |fact: &FactId, values: Vec<u32>| {
+        let size = match program.fact(*fact)?.ty {
+            Type::Bool => 2,
+            Type::Enum(id) => program.enum_values(id).len(),
+            _ => return None,
+        };
+        let share = values.len() as f64 / size.max(1) as f64;
+        Some(Key { fact: *fact, list: false, values, share })
+    };
+    let listed = |fact: &FactId, values: Vec<u32>| {
+        let Type::List(crate::value::Scalar::Enum(id)) = program.fact(*fact)?.ty else { return None };
+        let share = values.len() as f64 / program.enum_values(id).len().max(1) as f64;
+        Some(Key { fact: *fact, list: true, values, share })
+    };
+    match expr {
+        Expr::Fact(fact) => scalar(fact, vec![1]).filter(|_| is_bool(program, *fact)),
+        Expr::Not(inner) => match inner.as_ref() {
+            Expr::Fact(fact) if is_bool(program, *fact) => scalar(fact, vec![0]),
+            _ => None,
+        },
+        Expr::Is { left, right, negated: false } => match (left.as_ref(), right.as_ref()) {
+            (Expr::Fact(fact), Expr::Const(value)) | (Expr::Const(value), Expr::Fact(fact)) => {
+                scalar(fact, vec![scalar_key(value)?])
+            }
+            _ => None,
+        },
+        Expr::InEnums { left, members, negated: false } => match left.as_ref() {
+            Expr::Fact(fact) => {
+                let values = members.iter().enumerate().filter(|(_, on)| **on).map(|(at, _)| at as u32).collect();
+                scalar(fact, values)
+            }
+            _ => None,
+        },
+        Expr::In { left, right, negated: false } => match (left.as_ref(), right.as_ref()) {
+            (Expr::Const(value), Expr::Fact(fact)) => listed(fact, vec![scalar_key(value)?]),
+            (Expr::Fact(fact), Expr::Const(Value::List(items))) => {
+                scalar(fact, items.iter().map(scalar_key).collect::<Option<Vec<u32>>>()?)
+            }
+            _ => None,
+        },
+        // `any c in list satisfies c in [..]` / `c is X`: some element must be one of them.
+        Expr::Quantified { all: false, list, body } => {
+            let Expr::Fact(fact) = list.as_ref() else { return None };
+            match body.as_ref() {
+                Expr::InEnums { left, members, negated: false } if matches!(left.as_ref(), Expr::Var(0)) => {
+                    let values = members.iter().enumerate().filter(|(_, on)| **on).map(|(at, _)| at as u32).collect();
+                    listed(fact, values)
+                }
+                Expr::Is { left, right, negated: false } => match (left.as_ref(), right.as_ref()) {
+                    (Expr::Var(0), Expr::Const(value)) | (Expr::Const(value), Expr::Var(0)) => {
+                        listed(fact, vec![scalar_key(value)?])
+                    }
+                    _ => None,
+                },
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// A condition as an [`Op`], if it is one fact tested against constants.
+fn op(program: &Program, expr: &Expr, words: &mut Vec<u64>) -> Option<Op> {
+    use crate::ast::CompareOp;
+    let truth = |fact: &FactId, value: bool| Op::Is { fact: *fact, value: Value::Bool(value), negated: false };
+    match expr {
+        Expr::Fact(fact) if is_bool(program, *fact) => Some(truth(fact, true)),
+        Expr::Not(inner) => match inner.as_ref() {
+            Expr::Fact(fact) if is_bool(program, *fact) => Some(truth(fact, false)),
+            _ => None,
+        },
+        Expr::Is { left, right, negated } => match (left.as_ref(), right.as_ref()) {
+            (Expr::Fact(fact), Expr::Const(value)) | (Expr::Const(value), Expr::Fact(fact)) => {
+                Some(Op::Is { fact: *fact, value: value.clone(), negated: *negated })
+            }
+            _ => None,
+        },
+        Expr::InEnums { left, members, negated } => {
+            let Expr::Fact(fact) = left.as_ref() else { return None };
+            let start = words.len() * 64;
+            words.resize(words.len() + members.len().div_ceil(64), 0);
+            for (at, _) in members.iter().enumerate().filter(|(_, on)| **on) {
+                if let Some(word) = words.get_mut((start + at) / 64) {
+                    *word |= 1 << ((start + at) % 64);
+                }
+            }
+            Some(Op::InSet { fact: *fact, start: start as u32, len: members.len() as u32, negated: *negated })
+        }
+        Expr::Compare { left, op, right } => match (left.as_ref(), right.as_ref()) {
+            (Expr::Fact(fact), Expr::Const(value)) => Some(Op::Compare { fact: *fact, op: *op, value: value.clone() }),
+            (Expr::Const(value), Expr::Fact(fact)) => {
+                let op = match op {
+                    CompareOp::Lt => CompareOp::Gt,
+                    CompareOp::Le => CompareOp::Ge,
+                    CompareOp::Gt => CompareOp::Lt,
+                    CompareOp::Ge => CompareOp::Le,
+                };
+                Some(Op::Compare { fact: *fact, op, value: value.clone() })
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn is_bool(program: &Program, fact: FactId) -> bool {
+    program.fact(fact).is_some_and(|def| def.ty == Type::Bool)
+}
+
+/// Which expressions can go out of range (contain date or number arithmetic,
+/// directly or through terms), with each term's answer kept.
+struct Fallible<'p> {
+    program: &'p Program,
+    terms: Vec<Option<bool>>,
+}
+
+impl<'p> Fallible<'p> {
+    fn new(program: &'p Program) -> Fallible<'p> {
+        Fallible { program, terms: vec![None; program.terms.len()] }
+    }
+
+    fn expr(&mut self, expr: &Expr) -> bool {
+        match expr {
+            Expr::Arith { .. } => true,
+            Expr::Term(index) => {
+                if let Some(Some(known)) = self.terms.get(*index) {
+                    return *known;
+                }
+                // A term being computed is taken as fallible: the checker refuses cycles,
+                // so this only guards a malformed program.
+                if let Some(slot) = self.terms.get_mut(*index) {
+                    *slot = Some(true);
+                }
+                let program = self.program;
+                let answer = program.terms.get(*index).is_none_or(|body| self.expr(body));
+                if let Some(slot) = self.terms.get_mut(*index) {
+                    *slot = Some(answer);
+                }
+                answer
+            }
+            _ => expr.children().any(|child| self.expr(child)),
+        }
+    }
+}
