@@ -14,6 +14,7 @@ use tenet::render::Report;
 struct Fixture {
     program: Program,
     schema: Schema,
+    index: tenet::eval::Index,
     requests: Vec<(&'static str, Vec<u8>, Facts)>,
 }
 
@@ -32,7 +33,8 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
             (*name, json, facts)
         })
         .collect();
-    Fixture { program: loaded.program, schema, requests }
+    let index = tenet::eval::Index::new(&loaded.program);
+    Fixture { program: loaded.program, schema, index, requests }
 });
 
 fn request(name: &str) -> &'static (&'static str, Vec<u8>, Facts) {
@@ -44,6 +46,13 @@ fn request(name: &str) -> &'static (&'static str, Vec<u8>, Facts) {
 fn evaluate(bencher: divan::Bencher, name: &str) {
     let (_, _, facts) = request(name);
     bencher.bench(|| tenet::eval::evaluate(&FIXTURE.program, divan::black_box(facts)));
+}
+
+/// Evaluation through the rule index: only the rules the request can fire.
+#[divan::bench(args = EXAMPLES)]
+fn decide(bencher: divan::Bencher, name: &str) {
+    let (_, _, facts) = request(name);
+    bencher.bench(|| tenet::eval::decide(&FIXTURE.program, &FIXTURE.index, divan::black_box(facts)));
 }
 
 /// JSON text to outcome: parsing, validation against the vocabulary, evaluation.

@@ -55,6 +55,91 @@ fn check_rules(bencher: divan::Bencher, count: usize) {
     bencher.bench(|| load_texts(&[(String::from("generated.tenet"), divan::black_box(text.clone()))]));
 }
 
+/// `count` rules in the shape of the peer benchmark (`benches/peers`): rule *i*
+/// is `kind is K and region in {3 of 20} and amount > T`, a forbid (deny,
+/// hard law) or a permit (allow, policy); deny wins over allow. 100 kinds, so
+/// that about 7 rules in 10,000 match a request.
+fn peer_shaped(count: usize) -> String {
+    let kinds: Vec<String> = (0..100).map(|kind| format!("k{kind}")).collect();
+    let regions: Vec<String> = (0..20).map(|region| format!("r{region}")).collect();
+    let mut text = format!(
+        "enum Kind {{ {} }}\nenum Region {{ {} }}\nenum Decision {{ allow, deny }}\n\
+         fact as_of : date\nfact kind : Kind\nfact region : Region\nfact amount : number\n\
+         outcome decision : one of Decision\n",
+        kinds.join(", "),
+        regions.join(", ")
+    );
+    let rule = |text: &mut String, index: usize, outcome: &str| {
+        let region = mix(index, 2);
+        let _ = writeln!(
+            text,
+            "  rule R-{index} \"Rule {index}\" {{\n    cite \"Code § {index}\"\n    when kind is k{} and region in [r{}, r{}, r{}] and amount > {}\n    then set decision to {outcome}\n  }}",
+            mix(index, 1) % 100,
+            region % 20,
+            (region + 7) % 20,
+            (region + 13) % 20,
+            mix(index, 3) % 1000,
+        );
+    };
+    text.push_str("jurisdiction F \"Forbids\" {\n");
+    (0..count).filter(|index| index % 4 == 0).for_each(|index| rule(&mut text, index, "deny"));
+    text.push_str("}\nprinciples P \"Permits\" {\n");
+    (0..count).filter(|index| index % 4 != 0).for_each(|index| rule(&mut text, index, "allow"));
+    text.push_str("}\n");
+    text
+}
+
+/// A well-mixed number from `index` (splitmix64): kinds, regions and thresholds
+/// independent of each other.
+fn mix(index: usize, salt: u64) -> usize {
+    let mut z = (index as u64).wrapping_add(salt.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (z ^ (z >> 31)) as usize
+}
+
+/// 256 requests spread over the kinds, regions and amounts.
+fn peer_requests(program: &tenet::check::Program, schema: &Schema) -> Vec<facts::Facts> {
+    (0..256usize)
+        .map(|seed| {
+            let json = format!(
+                r#"{{"as_of": "2025-01-01", "kind": "k{}", "region": "r{}", "amount": {}}}"#,
+                mix(seed, 11) % 100,
+                mix(seed, 12) % 20,
+                mix(seed, 13) % 1000
+            );
+            facts::from_json(program, schema, json.as_bytes(), None).expect("valid request")
+        })
+        .collect()
+}
+
+/// Per-request cost against the number of rules, indexed: 256 requests an iteration.
+#[divan::bench(args = [100, 1_000, 10_000], sample_count = 50)]
+fn decide_by_rule_count(bencher: divan::Bencher, count: usize) {
+    let loaded = checked(peer_shaped(count));
+    let schema = Schema::new(&loaded.program);
+    let requests = peer_requests(&loaded.program, &schema);
+    let index = tenet::eval::Index::new(&loaded.program);
+    bencher.counter(divan::counter::ItemsCount::new(requests.len())).bench(|| {
+        for facts in &requests {
+            divan::black_box(tenet::eval::decide(&loaded.program, &index, divan::black_box(facts)));
+        }
+    });
+}
+
+/// The same with the tree walker, which tries every rule.
+#[divan::bench(args = [100, 1_000, 10_000], sample_count = 10)]
+fn evaluate_by_rule_count(bencher: divan::Bencher, count: usize) {
+    let loaded = checked(peer_shaped(count));
+    let schema = Schema::new(&loaded.program);
+    let requests = peer_requests(&loaded.program, &schema);
+    bencher.counter(divan::counter::ItemsCount::new(requests.len())).bench(|| {
+        for facts in &requests {
+            divan::black_box(tenet::eval::evaluate(&loaded.program, divan::black_box(facts)));
+        }
+    });
+}
+
 #[divan::bench(args = [1_000, 10_000, 50_000], sample_count = 20)]
 fn eval_rules(bencher: divan::Bencher, count: usize) {
     let loaded = checked(generated(count));
