@@ -2,6 +2,8 @@
 //! Every problem names the field's dotted path, what was expected and what was
 //! found; all problems are reported, not only the first.
 
+mod direct;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -36,6 +38,9 @@ impl Facts {
 #[derive(Clone, Debug)]
 pub struct Schema {
     root: BTreeMap<String, Node>,
+    /// Per enumeration, its values sorted by name with their indices: a request's
+    /// value is found by binary search.
+    enums: Vec<Vec<(Box<str>, u32)>>,
 }
 
 #[derive(Clone, Debug)]
@@ -50,7 +55,28 @@ impl Schema {
         for (index, fact) in program.facts.iter().enumerate() {
             insert(&mut root, &fact.path, FactId(index as u32));
         }
-        Schema { root }
+        let enums = program
+            .enums
+            .iter()
+            .map(|def| {
+                let mut values: Vec<(Box<str>, u32)> = def
+                    .values
+                    .iter()
+                    .enumerate()
+                    .map(|(index, value)| (Box::from(value.as_str()), index as u32))
+                    .collect();
+                values.sort();
+                values
+            })
+            .collect();
+        Schema { root, enums }
+    }
+
+    /// The index of the value of enumeration `id` named exactly `text`.
+    fn enum_value(&self, id: crate::value::EnumId, text: &str) -> Option<u32> {
+        let values = self.enums.get(id.0 as usize)?;
+        let at = values.binary_search_by(|(value, _)| value.as_ref().cmp(text)).ok()?;
+        values.get(at).map(|(_, index)| *index)
     }
 }
 
@@ -455,6 +481,26 @@ fn significant_digits(text: &str) -> usize {
 /// Parses and checks facts given as JSON (or, with `yaml`, YAML) text. `as_of`,
 /// when given, replaces the facts' own date of evaluation.
 pub fn from_text(
+    program: &Program,
+    schema: &Schema,
+    text: &[u8],
+    yaml: bool,
+    as_of: Option<Date>,
+) -> Result<Facts, Vec<Diagnostic>> {
+    if !yaml {
+        // The common case, a valid JSON request, in one pass; anything else is read
+        // by the general reader, which says what is wrong and where.
+        let bare = text.strip_prefix("\u{feff}".as_bytes()).unwrap_or(text);
+        if let Some(facts) = direct::read(program, schema, bare, as_of) {
+            return Ok(facts);
+        }
+    }
+    from_text_general(program, schema, text, yaml, as_of)
+}
+
+/// [`from_text`] without the one-pass reader: the JSON tree built, then checked.
+/// The same result, slower; public so that tests can compare the two readers.
+pub fn from_text_general(
     program: &Program,
     schema: &Schema,
     text: &[u8],

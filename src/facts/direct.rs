@@ -1,0 +1,292 @@
+//! Facts straight from JSON text into their slots, in one pass, led by the
+//! vocabulary: no generic JSON tree is built, fields are looked up as they are
+//! read, enumeration values by binary search.
+//!
+//! This reader only ever says "these are the facts" or "not here": anything it
+//! does not accept as it stands (an unknown or repeated field, a value of the
+//! wrong type, a null where none may be, a missing required fact) sends the
+//! document to the general reader, which reports every problem with its path
+//! exactly as before. A valid request is read once; an invalid one costs a
+//! second reading, which only the error path pays.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Deserialize as _;
+use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
+
+use super::{Facts, Node, Schema, days, parse_date};
+use crate::check::Program;
+use crate::value::{Type, Value};
+
+/// The facts of a valid JSON request (byte-order mark already removed), with
+/// `as_of` replacing the request's own date when given; `None` when the
+/// general reader must look at it.
+pub(super) fn read(program: &Program, schema: &Schema, text: &[u8], as_of: Option<jiff::civil::Date>) -> Option<Facts> {
+    let count = program.facts.len();
+    let mut slots = Slots { facts: Facts { values: vec![None; count] }, given: vec![false; count] };
+    let mut reader = serde_json::Deserializer::from_slice(text);
+    Level { program, schema, level: &schema.root, slots: &mut slots }.deserialize(&mut reader).ok()?;
+    reader.end().ok()?;
+    if let Some(date) = as_of
+        && let Some(slot) = slots.facts.values.get_mut(program.as_of.0 as usize)
+    {
+        *slot = Some(Value::Date(date));
+    }
+    slots.finish(program)
+}
+
+struct Slots {
+    facts: Facts,
+    /// Facts the request gave, null included: only the others take their defaults.
+    given: Vec<bool>,
+}
+
+impl Slots {
+    /// Defaults for the facts not given; `None` when a required fact is missing
+    /// (there is no evaluation without a date, even where `as_of` is optional).
+    fn finish(mut self, program: &Program) -> Option<Facts> {
+        for (index, def) in program.facts.iter().enumerate() {
+            let given = self.given.get(index).copied().unwrap_or(false);
+            let slot = self.facts.values.get_mut(index)?;
+            if slot.is_some() || given {
+                continue;
+            }
+            match &def.default {
+                Some(default) => *slot = Some(default.clone()),
+                None if def.optional && index != program.as_of.0 as usize => {}
+                None => return None,
+            }
+        }
+        self.facts.get(program.as_of)?;
+        Some(self.facts)
+    }
+}
+
+/// Why this reader gave up: never shown, the general reader says what is wrong.
+const GIVE_UP: &str = "not for the direct reader";
+
+/// An object of the vocabulary at one level.
+struct Level<'a> {
+    program: &'a Program,
+    schema: &'a Schema,
+    level: &'a BTreeMap<String, Node>,
+    slots: &'a mut Slots,
+}
+
+impl<'de> DeserializeSeed<'de> for Level<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Level<'_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("an object of the vocabulary")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<(), A::Error> {
+        // The nodes given so far in this object: a field given twice is the general reader's to report.
+        let mut seen: Vec<*const Node> = Vec::new();
+        while let Some(node) = entries.next_key_seed(Field(self.level))? {
+            if seen.contains(&(node as *const Node)) {
+                return Err(A::Error::custom(GIVE_UP));
+            }
+            seen.push(node);
+            match node {
+                Node::Object(children) => {
+                    let level =
+                        Level { program: self.program, schema: self.schema, level: children, slots: &mut *self.slots };
+                    entries.next_value_seed(Nullable(level))?;
+                }
+                Node::Leaf(id) => {
+                    let def = self.program.fact(*id).ok_or_else(|| A::Error::custom(GIVE_UP))?;
+                    let value = entries.next_value_seed(Leaf { schema: self.schema, ty: def.ty })?;
+                    if let Some(given) = self.slots.given.get_mut(id.0 as usize) {
+                        *given = true;
+                    }
+                    match value {
+                        Some(value) => {
+                            if let Some(slot) = self.slots.facts.values.get_mut(id.0 as usize) {
+                                *slot = Some(value);
+                            }
+                        }
+                        // Null: absent, where the vocabulary allows it.
+                        None if def.optional || def.default.is_some() => {}
+                        None => return Err(A::Error::custom(GIVE_UP)),
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A field's name, looked up at this level as it is read (no copy of the name).
+struct Field<'a>(&'a BTreeMap<String, Node>);
+
+impl<'de, 'a> DeserializeSeed<'de> for Field<'a> {
+    type Value = &'a Node;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<&'a Node, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'a> Visitor<'_> for Field<'a> {
+    type Value = &'a Node;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a field of the vocabulary")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<&'a Node, E> {
+        self.0.get(key).ok_or_else(|| E::custom(GIVE_UP))
+    }
+}
+
+/// An object that may be null (then it gives nothing, and its facts take their defaults).
+struct Nullable<'a>(Level<'a>);
+
+impl<'de> DeserializeSeed<'de> for Nullable<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Nullable<'_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("an object or null")
+    }
+
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        self.0.deserialize(deserializer)
+    }
+}
+
+/// One fact's value, of its declared type, or null (`None`).
+struct Leaf<'a> {
+    schema: &'a Schema,
+    ty: Type,
+}
+
+impl<'de> DeserializeSeed<'de> for Leaf<'_> {
+    type Value = Option<Value>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Option<Value>, D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Leaf<'_> {
+    type Value = Option<Value>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a fact's value")
+    }
+
+    fn visit_none<E>(self) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E>(self) -> Result<Option<Value>, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Option<Value>, D::Error> {
+        match self.ty {
+            Type::List(scalar) => {
+                let items = deserializer.deserialize_seq(Items { schema: self.schema, ty: scalar.ty() })?;
+                Ok(Some(Value::List(Arc::from(items))))
+            }
+            ty => Scalar { schema: self.schema, ty }.deserialize(deserializer).map(Some),
+        }
+    }
+}
+
+/// The items of a list fact.
+struct Items<'a> {
+    schema: &'a Schema,
+    ty: Type,
+}
+
+impl<'de> Visitor<'de> for Items<'_> {
+    type Value = Vec<Value>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a list")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Vec<Value>, A::Error> {
+        let mut values = Vec::with_capacity(items.size_hint().unwrap_or(0).min(64));
+        while let Some(value) = items.next_element_seed(Scalar { schema: self.schema, ty: self.ty })? {
+            values.push(value);
+        }
+        Ok(values)
+    }
+}
+
+/// One value of a scalar type (never null).
+struct Scalar<'a> {
+    schema: &'a Schema,
+    ty: Type,
+}
+
+impl<'de> DeserializeSeed<'de> for Scalar<'_> {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        let give_up = || D::Error::custom(GIVE_UP);
+        match self.ty {
+            Type::Bool => bool::deserialize(deserializer).map(Value::Bool),
+            Type::Number => {
+                let number = serde_json::Number::deserialize(deserializer)?;
+                crate::value::parse_number(number.as_str()).map(Value::Number).map_err(|_| give_up())
+            }
+            Type::Days => {
+                let number = serde_json::Number::deserialize(deserializer)?;
+                days(number.as_str()).map(Value::Days).ok_or_else(give_up)
+            }
+            Type::Text => deserializer.deserialize_str(Text(|text: &str| Some(Value::Text(Arc::from(text))))),
+            Type::Date => deserializer.deserialize_str(Text(|text: &str| parse_date(text).map(Value::Date))),
+            Type::Enum(id) => {
+                let schema = self.schema;
+                deserializer.deserialize_str(Text(move |text: &str| {
+                    schema.enum_value(id, text).map(|index| Value::Enum(id, index))
+                }))
+            }
+            Type::List(_) | Type::Months => Err(give_up()),
+        }
+    }
+}
+
+/// A string turned into a value, borrowed or not.
+struct Text<F>(F);
+
+impl<'de, F: FnOnce(&str) -> Option<Value>> Visitor<'de> for Text<F> {
+    type Value = Value;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Value, E> {
+        (self.0)(text).ok_or_else(|| E::custom(GIVE_UP))
+    }
+}
