@@ -65,6 +65,31 @@ fn json_to_outcome(bencher: divan::Bencher, name: &str) {
     });
 }
 
+/// The floor a generic parser sets: the same bytes into a `serde_json::Value`
+/// (with the crate's features: every digit kept, fields in order), nothing checked.
+#[divan::bench(args = EXAMPLES)]
+fn json_to_generic_tree(bencher: divan::Bencher, name: &str) {
+    let (_, json, _) = request(name);
+    bencher.bench(|| serde_json::from_slice::<serde_json::Value>(divan::black_box(json)).expect("valid"));
+}
+
+/// JSON text to facts alone: read into the facts' slots and checked against the vocabulary.
+#[divan::bench(args = EXAMPLES)]
+fn json_to_facts(bencher: divan::Bencher, name: &str) {
+    let (_, json, _) = request(name);
+    bencher.bench(|| facts::from_json(&FIXTURE.program, &FIXTURE.schema, divan::black_box(json), None).expect("valid"));
+}
+
+/// JSON text to outcome through the rule index: what `eval --batch` and a service do per request.
+#[divan::bench(args = EXAMPLES)]
+fn json_to_decision(bencher: divan::Bencher, name: &str) {
+    let (_, json, _) = request(name);
+    bencher.bench(|| {
+        let facts = facts::from_json(&FIXTURE.program, &FIXTURE.schema, divan::black_box(json), None).expect("valid");
+        tenet::eval::decide(&FIXTURE.program, &FIXTURE.index, &facts)
+    });
+}
+
 /// Evaluation plus the JSON result with its explanation.
 #[divan::bench(args = EXAMPLES)]
 fn evaluate_and_explain(bencher: divan::Bencher, name: &str) {
@@ -72,6 +97,16 @@ fn evaluate_and_explain(bencher: divan::Bencher, name: &str) {
     bencher.bench(|| {
         let outcome = tenet::eval::evaluate(&FIXTURE.program, divan::black_box(facts));
         Report::new(&FIXTURE.program, facts, &outcome).json(true)
+    });
+}
+
+/// Evaluation plus the explained JSON as one line of text, as `eval --batch --explain` writes it.
+#[divan::bench(args = EXAMPLES)]
+fn evaluate_and_explain_line(bencher: divan::Bencher, name: &str) {
+    let (_, _, facts) = request(name);
+    bencher.bench(|| {
+        let outcome = tenet::eval::evaluate(&FIXTURE.program, divan::black_box(facts));
+        Report::new(&FIXTURE.program, facts, &outcome).json_line(true)
     });
 }
 

@@ -17,18 +17,18 @@ use crate::value::{Shown, Value, enum_name, to_json};
 
 /// One rule as the explanation shows it.
 #[derive(Clone, Debug, Serialize)]
-pub struct RuleRef {
-    pub id: String,
-    pub title: String,
+pub struct RuleRef<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub jurisdiction: Option<String>,
-    pub citations: Vec<String>,
+    pub jurisdiction: Option<&'a str>,
+    pub citations: &'a [String],
 }
 
 /// A condition with the values it read.
 #[derive(Clone, Debug, Serialize)]
-pub struct Because {
-    pub condition: String,
+pub struct Because<'a> {
+    pub condition: &'a str,
     /// Fact paths and outcome names with their values (`null` when absent).
     pub values: Map<String, Json>,
     /// Absent facts the condition held without, by the default it took for them
@@ -38,73 +38,73 @@ pub struct Because {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Fired {
+pub struct Fired<'a> {
     #[serde(flatten)]
-    pub rule: RuleRef,
+    pub rule: RuleRef<'a>,
     pub confidence: &'static str,
-    pub because: Vec<Because>,
-    pub concluded: Vec<String>,
+    pub because: Vec<Because<'a>>,
+    pub concluded: Vec<&'a str>,
     /// Conclusions not drawn because a value they need is unknown.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub not_concluded: Vec<String>,
+    pub not_concluded: Vec<&'a str>,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct WhyNot {
+pub struct WhyNot<'a> {
     #[serde(flatten)]
-    pub rule: RuleRef,
+    pub rule: RuleRef<'a>,
     /// The first condition that did not hold.
-    pub failed: Because,
+    pub failed: Because<'a>,
     /// `false`, or `unknown` when a value it needs is absent or in conflict.
     pub result: &'static str,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Overridden {
+pub struct Overridden<'a> {
     #[serde(flatten)]
-    pub rule: RuleRef,
-    pub by: String,
+    pub rule: RuleRef<'a>,
+    pub by: &'a str,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Overruled {
+pub struct Overruled<'a> {
     #[serde(flatten)]
-    pub rule: RuleRef,
-    pub by: String,
+    pub rule: RuleRef<'a>,
+    pub by: &'a str,
     pub reason: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct BlockReport {
-    pub id: String,
-    pub title: String,
+pub struct BlockReport<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
     pub kind: &'static str,
     pub applies: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct ConflictReport {
+pub struct ConflictReport<'a> {
     /// What is in conflict: an outcome (`decision`, `deadlines.respond_by`) or an act.
     pub about: String,
     pub kind: &'static str,
-    pub sides: Vec<ConflictSide>,
+    pub sides: Vec<ConflictSide<'a>>,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct ConflictSide {
+pub struct ConflictSide<'a> {
     #[serde(flatten)]
-    pub rule: RuleRef,
+    pub rule: RuleRef<'a>,
     pub value: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Explanation {
+pub struct Explanation<'a> {
     pub as_of: String,
-    pub applicable: Vec<BlockReport>,
-    pub fired: Vec<Fired>,
-    pub overridden: Vec<Overridden>,
-    pub overruled: Vec<Overruled>,
-    pub why_not: Vec<WhyNot>,
+    pub applicable: Vec<BlockReport<'a>>,
+    pub fired: Vec<Fired<'a>>,
+    pub overridden: Vec<Overridden<'a>>,
+    pub overruled: Vec<Overruled<'a>>,
+    pub why_not: Vec<WhyNot<'a>>,
 }
 
 /// Everything a caller is told about one evaluation.
@@ -308,20 +308,23 @@ impl<'a> Report<'a> {
         }
     }
 
-    fn rule_ref(&self, index: usize) -> RuleRef {
-        let Some(rule) = self.program.rules.get(index) else {
-            return RuleRef { id: String::new(), title: String::new(), jurisdiction: None, citations: Vec::new() };
+    fn rule_ref(&self, index: usize) -> RuleRef<'a> {
+        let program = self.program;
+        let Some(rule) = program.rules.get(index) else {
+            return RuleRef { id: "", title: "", jurisdiction: None, citations: &[] };
         };
         RuleRef {
-            id: rule.id.clone(),
-            title: rule.title.clone(),
-            jurisdiction: self.block_name(rule),
-            citations: rule.cites.clone(),
+            id: &rule.id,
+            title: &rule.title,
+            jurisdiction: rule.block.and_then(|block| program.blocks.get(block)).map(|block| block.title.as_str()),
+            citations: &rule.cites,
         }
     }
 
-    fn block_name(&self, rule: &RuleDef) -> Option<String> {
-        rule.block.and_then(|block| self.program.blocks.get(block)).map(|block| block.title.clone())
+    /// A rule's id, borrowed from the program.
+    fn rule_name(&self, index: usize) -> &'a str {
+        let program = self.program;
+        program.rules.get(index).map_or("", |rule| rule.id.as_str())
     }
 
     fn strength_of(&self, index: usize) -> Strength {
@@ -368,7 +371,7 @@ impl<'a> Report<'a> {
         }
     }
 
-    pub fn conflicts(&self) -> Vec<ConflictReport> {
+    pub fn conflicts(&self) -> Vec<ConflictReport<'a>> {
         self.outcome
             .conflicts
             .iter()
@@ -393,7 +396,7 @@ impl<'a> Report<'a> {
             .collect()
     }
 
-    fn because(&self, condition: &Condition) -> Because {
+    fn because(&self, condition: &'a Condition) -> Because<'a> {
         let mut values = Map::new();
         for fact in &condition.facts {
             let Some(def) = self.program.fact(*fact) else {
@@ -414,8 +417,11 @@ impl<'a> Report<'a> {
             values.insert(def.name.clone(), value);
         }
         let mut assumed = Map::new();
-        self.assumed(&condition.expr, &values, &mut assumed, &mut vec![false; self.program.terms.len()]);
-        Because { condition: condition.text.clone(), values, assumed }
+        // Only an absent fact can have been assumed: most conditions read none.
+        if values.values().any(Json::is_null) {
+            self.assumed(&condition.expr, &values, &mut assumed, &mut vec![false; self.program.terms.len()]);
+        }
+        Because { condition: &condition.text, values, assumed }
     }
 
     /// The defaults `otherwise` gave absent facts in `expr`, through terms.
@@ -465,22 +471,23 @@ impl<'a> Report<'a> {
         }
     }
 
-    pub fn explanation(&self) -> Explanation {
+    pub fn explanation(&self) -> Explanation<'a> {
         let mut fired = Vec::new();
         let mut overridden = Vec::new();
         let mut why_not = Vec::new();
+        let program = self.program;
         for (index, status) in self.outcome.status.iter().enumerate() {
-            let Some(rule) = self.program.rules.get(index) else {
+            let Some(rule) = program.rules.get(index) else {
                 continue;
             };
             match *status {
                 Status::Fired => {
-                    let not_concluded: Vec<String> = self
+                    let not_concluded: Vec<&str> = self
                         .outcome
                         .skipped
                         .iter()
                         .filter(|(skipped_rule, _)| *skipped_rule == index)
-                        .filter_map(|(_, position)| rule.then.get(*position).map(|effect| effect.text.clone()))
+                        .filter_map(|(_, position)| rule.then.get(*position).map(|effect| effect.text.as_str()))
                         .collect();
                     fired.push(Fired {
                         rule: self.rule_ref(index),
@@ -489,14 +496,14 @@ impl<'a> Report<'a> {
                         concluded: rule
                             .then
                             .iter()
-                            .map(|effect| effect.text.clone())
+                            .map(|effect| effect.text.as_str())
                             .filter(|text| !not_concluded.contains(text))
                             .collect(),
                         not_concluded,
                     });
                 }
                 Status::Overridden { by } => {
-                    overridden.push(Overridden { rule: self.rule_ref(index), by: self.rule_id(by) })
+                    overridden.push(Overridden { rule: self.rule_ref(index), by: self.rule_name(by) })
                 }
                 Status::Failed { condition, unknown } => {
                     if let Some(failed) = rule.when.get(condition) {
@@ -516,7 +523,7 @@ impl<'a> Report<'a> {
             .iter()
             .map(|(weaker, by)| Overruled {
                 rule: self.rule_ref(*weaker),
-                by: self.rule_id(*by),
+                by: self.rule_name(*by),
                 reason: format!(
                     "{} prevails over {}",
                     strength_noun(self.strength_of(*by)),
@@ -524,14 +531,13 @@ impl<'a> Report<'a> {
                 ),
             })
             .collect();
-        let applicable = self
-            .program
+        let applicable = program
             .blocks
             .iter()
             .enumerate()
             .map(|(index, block)| BlockReport {
-                id: block.id.clone(),
-                title: block.title.clone(),
+                id: &block.id,
+                title: &block.title,
                 kind: strength_word(block.strength),
                 applies: self.outcome.blocks.get(index).copied().unwrap_or(false),
             })
@@ -573,6 +579,20 @@ impl<'a> Report<'a> {
             map.insert(String::from("explanation"), serde_json::to_value(self.explanation()).unwrap_or(Json::Null));
         }
         Json::Object(map)
+    }
+
+    /// [`Report::json`] as one line of text, the same bytes as serializing it, but
+    /// with the explanation written straight from its parts (borrowed from the
+    /// program) instead of being built as a JSON tree first.
+    pub fn json_line(&self, explain: bool) -> String {
+        let mut text = self.json(false).to_string();
+        if explain && text.ends_with('}') {
+            text.pop();
+            text.push_str(",\"explanation\":");
+            text.push_str(&serde_json::to_string(&self.explanation()).unwrap_or_else(|_| String::from("null")));
+            text.push('}');
+        }
+        text
     }
 
     /// The text output. Without `explain`: outcomes, conflicts and the rules
@@ -782,7 +802,7 @@ fn label(name: &str) -> String {
 }
 
 fn side_source(rule: &RuleRef) -> String {
-    let place = rule.jurisdiction.clone().unwrap_or_default();
+    let place = rule.jurisdiction.unwrap_or_default().to_string();
     let cites = rule.citations.join("; ");
     match (place.is_empty(), cites.is_empty()) {
         (false, false) => format!("{place}: {cites}"),
@@ -794,7 +814,7 @@ fn side_source(rule: &RuleRef) -> String {
 fn rule_heading(out: &mut String, rule: &RuleRef) {
     let place = rule.jurisdiction.as_ref().map(|place| format!(" [{place}]")).unwrap_or_default();
     let _ = writeln!(out, "  {} {}{place}", rule.id, rule.title);
-    for cite in &rule.citations {
+    for cite in rule.citations {
         let _ = writeln!(out, "      cites {cite}");
     }
 }

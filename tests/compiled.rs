@@ -130,6 +130,11 @@ fn compare(name: &str, program: &Program) -> String {
             if expected != got {
                 panic!("{name}: the indexed evaluator disagrees on {facts:?}\nreference:\n{expected}\nindexed:\n{got}");
             }
+            // The one-line JSON with its explanation is the JSON tree's text.
+            if compared % 16 == 0 {
+                let report = Report::new(program, &facts, &reference);
+                assert_eq!(report.json_line(true), report.json(true).to_string(), "{name}: json_line differs");
+            }
             compared += 1;
             with_errors += usize::from(!reference.errors.is_empty());
             fired += reference.fired.len();

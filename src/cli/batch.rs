@@ -213,8 +213,7 @@ impl Batch<'_> {
         if !outcome.errors.is_empty() {
             return Err(outcome.error_diagnostics(self.program));
         }
-        let json = Report::new(self.program, &facts, &outcome).json(self.explain);
-        Ok(json.to_string())
+        Ok(Report::new(self.program, &facts, &outcome).json_line(self.explain))
     }
 }
 
