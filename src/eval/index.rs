@@ -15,6 +15,7 @@
 //! stop at that condition too, and a key is only taken when no condition
 //! before it can go out of range (the only effect a failing condition has).
 
+use super::compile::Code;
 use crate::check::{Expr, FactId, Program};
 use crate::facts::Facts;
 use crate::value::{Type, Value};
@@ -27,13 +28,13 @@ pub struct Index {
     always: Vec<u32>,
     /// Each rule's position in `Program::order`.
     position: Vec<u32>,
-    /// Per rule: its dates and the range of `ops` that test its leading conditions,
-    /// laid out together so that a candidate costs a cache line or two, not a walk
-    /// over boxed expressions scattered in memory.
+    /// Per rule: its dates and the range of `code` that tests its leading
+    /// conditions, compiled one after the other: a candidate costs a cache line or
+    /// two, not a walk over boxed expressions scattered in memory.
     filters: Vec<Filter>,
-    ops: Vec<Op>,
-    /// Bit sets of enumeration values for [`Op::InSet`].
-    words: Vec<u64>,
+    pub(super) code: Code,
+    /// Per block, its compiled `applies when`, if it compiles.
+    pub(super) blocks: Vec<Option<(u32, u32)>>,
     /// Blocks whose `applies when` can go out of range: tested for every request,
     /// so that the error is reported whether or not one of their rules is a candidate.
     pub(super) eager_blocks: Vec<usize>,
@@ -47,47 +48,9 @@ pub struct Index {
 struct Filter {
     from: Option<jiff::civil::Date>,
     until: Option<jiff::civil::Date>,
-    ops: (u32, u32),
-    /// Every condition of the rule is one of the ops: when they hold, so do its conditions.
+    code: (u32, u32),
+    /// Every condition of the rule is compiled: when they hold, so does the rule's `when`.
     complete: bool,
-}
-
-/// A condition on one fact and constants, tested without the tree walker.
-#[derive(Clone, Debug)]
-enum Op {
-    /// `fact is value` (`is not` when negated); a yes/no fact alone is `is true`.
-    Is { fact: FactId, value: Value, negated: bool },
-    /// `fact in [enumeration values]`: bits `start..start + len` of `words`.
-    InSet { fact: FactId, start: u32, len: u32, negated: bool },
-    /// `fact < value` and the like (the fact on the left).
-    Compare { fact: FactId, op: crate::ast::CompareOp, value: Value },
-}
-
-impl Op {
-    /// Whether the condition holds: `false` also when it is unknown.
-    fn holds(&self, facts: &Facts, words: &[u64]) -> bool {
-        match self {
-            Op::Is { fact, value, negated } => facts.get(*fact).is_some_and(|known| known.same(value) != *negated),
-            Op::InSet { fact, start, len, negated } => match facts.get(*fact) {
-                Some(Value::Enum(_, member)) if member < len => {
-                    let bit = *start as usize + *member as usize;
-                    let word = words.get(bit / 64).copied().unwrap_or(0);
-                    (word >> (bit % 64) & 1 == 1) != *negated
-                }
-                Some(Value::Enum(..)) => *negated,
-                _ => false,
-            },
-            Op::Compare { fact, op, value } => {
-                let Some(ordering) = facts.get(*fact).and_then(|known| known.compare(value)) else { return false };
-                match op {
-                    crate::ast::CompareOp::Lt => ordering.is_lt(),
-                    crate::ast::CompareOp::Le => ordering.is_le(),
-                    crate::ast::CompareOp::Gt => ordering.is_gt(),
-                    crate::ast::CompareOp::Ge => ordering.is_ge(),
-                }
-            }
-        }
-    }
 }
 
 /// What the compiled conditions say of a candidate.
@@ -140,10 +103,11 @@ impl Index {
         let mut errs = Fallible::new(program);
         let mut filed: std::collections::BTreeMap<Lookup, Vec<(u64, u32)>> = std::collections::BTreeMap::new();
         let mut always = Vec::new();
-        let (mut filters, mut ops, mut words) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut filters, mut code) = (Vec::new(), Code::default());
         for (index, rule) in program.rules.iter().enumerate() {
             let mut keys: Vec<Key> = Vec::new();
-            let start = ops.len() as u32;
+            let start = code.len();
+            let mut compiled = 0;
             for condition in &rule.when {
                 // A key must not sit behind (or beside) a condition that can go out of
                 // range: the tree walker would report that error before the key stops it.
@@ -152,10 +116,13 @@ impl Index {
                     break;
                 }
                 collect_keys(program, &condition.expr, &mut keys, 0);
-                ops.extend(op(program, &condition.expr, &mut words));
+                if code.condition(program, &condition.expr).is_some() {
+                    code.check();
+                    compiled += 1;
+                }
             }
-            let complete = ops.len() - start as usize == rule.when.len();
-            filters.push(Filter { from: rule.from, until: rule.until, ops: (start, ops.len() as u32), complete });
+            let complete = compiled == rule.when.len();
+            filters.push(Filter { from: rule.from, until: rule.until, code: (start, code.len()), complete });
             let Some((lookup, entries)) = choose(&keys) else {
                 always.push(index as u32);
                 continue;
@@ -197,18 +164,28 @@ impl Index {
                 rules.map(|rule| rule.from).collect::<Option<Vec<_>>>()?.into_iter().min()
             })
             .collect();
-        Index { groups, always, position, filters, ops, words, eager_blocks, first_in_force }
+        let blocks = program
+            .blocks
+            .iter()
+            .map(|block| block.applies.as_ref().and_then(|applies| code.condition(program, &applies.expr)))
+            .collect();
+        Index { groups, always, position, filters, code, blocks, eager_blocks, first_in_force }
     }
 
     /// Whether a candidate can still fire: in force, and the conditions tested
     /// here hold. [`Test::Fails`] only when the tree walker would find the same.
-    pub(super) fn test(&self, rule: usize, facts: &Facts, as_of: jiff::civil::Date) -> Test {
+    pub(super) fn test(
+        &self,
+        rule: usize,
+        facts: &Facts,
+        as_of: jiff::civil::Date,
+        stack: &mut Vec<Option<bool>>,
+    ) -> Test {
         let Some(filter) = self.filters.get(rule) else { return Test::Walk };
         if !super::in_force(as_of, filter.from, filter.until) {
             return Test::Fails;
         }
-        let ops = self.ops.get(filter.ops.0 as usize..filter.ops.1 as usize).unwrap_or(&[]);
-        if !ops.iter().all(|op| op.holds(facts, &self.words)) {
+        if !self.code.all_hold(filter.code, facts, stack) {
             Test::Fails
         } else if filter.complete {
             Test::Holds
@@ -385,50 +362,6 @@ fn key(program: &Program, expr: &Expr) -> Option<Key> {
                 _ => None,
             }
         }
-        _ => None,
-    }
-}
-
-/// A condition as an [`Op`], if it is one fact tested against constants.
-fn op(program: &Program, expr: &Expr, words: &mut Vec<u64>) -> Option<Op> {
-    use crate::ast::CompareOp;
-    let truth = |fact: &FactId, value: bool| Op::Is { fact: *fact, value: Value::Bool(value), negated: false };
-    match expr {
-        Expr::Fact(fact) if is_bool(program, *fact) => Some(truth(fact, true)),
-        Expr::Not(inner) => match inner.as_ref() {
-            Expr::Fact(fact) if is_bool(program, *fact) => Some(truth(fact, false)),
-            _ => None,
-        },
-        Expr::Is { left, right, negated } => match (left.as_ref(), right.as_ref()) {
-            (Expr::Fact(fact), Expr::Const(value)) | (Expr::Const(value), Expr::Fact(fact)) => {
-                Some(Op::Is { fact: *fact, value: value.clone(), negated: *negated })
-            }
-            _ => None,
-        },
-        Expr::InEnums { left, members, negated } => {
-            let Expr::Fact(fact) = left.as_ref() else { return None };
-            let start = words.len() * 64;
-            words.resize(words.len() + members.len().div_ceil(64), 0);
-            for (at, _) in members.iter().enumerate().filter(|(_, on)| **on) {
-                if let Some(word) = words.get_mut((start + at) / 64) {
-                    *word |= 1 << ((start + at) % 64);
-                }
-            }
-            Some(Op::InSet { fact: *fact, start: start as u32, len: members.len() as u32, negated: *negated })
-        }
-        Expr::Compare { left, op, right } => match (left.as_ref(), right.as_ref()) {
-            (Expr::Fact(fact), Expr::Const(value)) => Some(Op::Compare { fact: *fact, op: *op, value: value.clone() }),
-            (Expr::Const(value), Expr::Fact(fact)) => {
-                let op = match op {
-                    CompareOp::Lt => CompareOp::Gt,
-                    CompareOp::Le => CompareOp::Ge,
-                    CompareOp::Gt => CompareOp::Lt,
-                    CompareOp::Ge => CompareOp::Le,
-                };
-                Some(Op::Compare { fact: *fact, op, value: value.clone() })
-            }
-            _ => None,
-        },
         _ => None,
     }
 }

@@ -2,6 +2,7 @@
 //! [`Outcome`]. Deterministic, allocation-light, and it always terminates: the
 //! checker has ordered the rules and expressions have no loops.
 
+mod compile;
 mod expr;
 mod index;
 
@@ -148,6 +149,8 @@ struct State<'a> {
     fired: Vec<usize>,
     /// Per block: whether its `applies when` holds, once tested.
     block_conditions: Vec<Option<bool>>,
+    /// The compiled program, from [`decide`]: blocks' tests run compiled where they compile.
+    index: Option<&'a Index>,
     skipped: Vec<(usize, usize)>,
     /// Each term's value, computed at its first use: by then everything it reads is final.
     terms: Vec<std::cell::OnceCell<Option<Value>>>,
@@ -184,6 +187,7 @@ pub fn evaluate(program: &Program, facts: &Facts) -> Outcome {
 /// and blocks none of whose rules was a candidate are untested.
 pub fn decide(program: &Program, index: &Index, facts: &Facts) -> Outcome {
     let mut state = State::new(program, facts, false);
+    state.index = Some(index);
     let as_of = facts.as_of(program).unwrap_or_default();
     let mut env = Vec::new();
     // Blocks whose test can go out of range are tested as [`evaluate`] tests
@@ -198,8 +202,9 @@ pub fn decide(program: &Program, index: &Index, facts: &Facts) -> Outcome {
     }
     let mut candidates = Vec::new();
     index.candidates(facts, &mut candidates);
+    let mut stack = Vec::new();
     for rule in candidates {
-        match index.test(rule as usize, facts, as_of) {
+        match index.test(rule as usize, facts, as_of, &mut stack) {
             index::Test::Fails => {}
             index::Test::Holds => state.rule(rule as usize, as_of, true, &mut env),
             index::Test::Walk => state.rule(rule as usize, as_of, false, &mut env),
@@ -227,6 +232,7 @@ impl<'a> State<'a> {
             status: if every_rule { vec![Status::NotInForce; program.rules.len()] } else { Vec::new() },
             fired: Vec::new(),
             block_conditions: vec![None; program.blocks.len()],
+            index: None,
             skipped: Vec::new(),
             terms: (0..program.terms.len()).map(|_| std::cell::OnceCell::new()).collect(),
             out_of_range: std::cell::Cell::new(false),
@@ -240,6 +246,15 @@ impl<'a> State<'a> {
             return *known;
         }
         let program = self.program;
+        // Compiled, the test cannot go out of range: its truth is all there is to it.
+        let compiled = self.index.and_then(|compiled| Some((compiled, (*compiled.blocks.get(index)?)?)));
+        if let Some((compiled, range)) = compiled {
+            let holds = compiled.code.truth(range, self.facts, &mut Vec::new()) == Some(true);
+            if let Some(slot) = self.block_conditions.get_mut(index) {
+                *slot = Some(holds);
+            }
+            return holds;
+        }
         let holds = program.blocks.get(index).and_then(|block| block.applies.as_ref()).is_none_or(|applies| {
             let holds = self.truth(&applies.expr, env) == Some(true);
             self.check_range(None, Some(index), &applies.text);
