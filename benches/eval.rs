@@ -106,7 +106,9 @@ fn evaluate_and_explain_line(bencher: divan::Bencher, name: &str) {
     let (_, _, facts) = request(name);
     bencher.bench(|| {
         let outcome = tenet::eval::evaluate(&FIXTURE.program, divan::black_box(facts));
-        Report::new(&FIXTURE.program, facts, &outcome).json_line(true)
+        let mut line = Vec::new();
+        Report::new(&FIXTURE.program, facts, &outcome).write_json_line(true, &mut line);
+        line
     });
 }
 

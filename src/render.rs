@@ -30,11 +30,49 @@ pub struct RuleRef<'a> {
 pub struct Because<'a> {
     pub condition: &'a str,
     /// Fact paths and outcome names with their values (`null` when absent).
-    pub values: Map<String, Json>,
+    pub values: Fields<'a>,
     /// Absent facts the condition held without, by the default it took for them
     /// (`x otherwise true`): "assumed true", or "the test on it taken as true".
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    pub assumed: Map<String, Json>,
+    #[serde(skip_serializing_if = "Fields::is_empty")]
+    pub assumed: Fields<'a>,
+}
+
+/// Names (borrowed from the program) with their values, in the order first given;
+/// a JSON object when serialized. A handful of entries: a list beats a hash map.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Fields<'a>(pub Vec<(&'a str, Json)>);
+
+impl<'a> Fields<'a> {
+    /// Sets `name` to `value`, where it stands if it is there already.
+    fn insert(&mut self, name: &'a str, value: Json) {
+        match self.0.iter_mut().find(|(known, _)| *known == name) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((name, value)),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Json> {
+        self.0.iter().find(|(known, _)| *known == name).map(|(_, value)| value)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &Json)> {
+        self.0.iter().map(|(name, value)| (*name, value))
+    }
+}
+
+impl Serialize for Fields<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -397,16 +435,17 @@ impl<'a> Report<'a> {
     }
 
     fn because(&self, condition: &'a Condition) -> Because<'a> {
-        let mut values = Map::new();
+        let program = self.program;
+        let mut values = Fields::default();
         for fact in &condition.facts {
-            let Some(def) = self.program.fact(*fact) else {
+            let Some(def) = program.fact(*fact) else {
                 continue;
             };
             let value = self.facts.get(*fact).map_or(Json::Null, |value| bounded(to_json(value, &self.program.enums)));
-            values.insert(def.path.clone(), value);
+            values.insert(&def.path, value);
         }
         for outcome in &condition.outcomes {
-            let Some(def) = self.program.outcome(*outcome) else {
+            let Some(def) = program.outcome(*outcome) else {
                 continue;
             };
             let value = self
@@ -414,11 +453,11 @@ impl<'a> Report<'a> {
                 .values
                 .get(outcome.0 as usize)
                 .map_or(Json::Null, |value| self.outcome_json(def.kind, value));
-            values.insert(def.name.clone(), value);
+            values.insert(&def.name, value);
         }
-        let mut assumed = Map::new();
+        let mut assumed = Fields::default();
         // Only an absent fact can have been assumed: most conditions read none.
-        if values.values().any(Json::is_null) {
+        if values.0.iter().any(|(_, value)| value.is_null()) {
             self.assumed(&condition.expr, &values, &mut assumed, &mut vec![false; self.program.terms.len()]);
         }
         Because { condition: &condition.text, values, assumed }
@@ -426,29 +465,26 @@ impl<'a> Report<'a> {
 
     /// The defaults `otherwise` gave absent facts in `expr`, through terms.
     /// Each term is followed once (`seen`), so a DAG of terms costs its size.
-    fn assumed(
-        &self,
-        expr: &crate::check::Expr,
-        values: &Map<String, Json>,
-        out: &mut Map<String, Json>,
-        seen: &mut Vec<bool>,
-    ) {
+    fn assumed(&self, expr: &crate::check::Expr, values: &Fields<'a>, out: &mut Fields<'a>, seen: &mut Vec<bool>) {
         use crate::check::Expr;
+        let program = self.program;
         match expr {
             Expr::Otherwise(parts) => {
                 if let (Some(first), Some(Expr::Const(default))) = (parts.first(), parts.last()) {
-                    let shown = Shown { value: default, enums: &self.program.enums }.to_string();
+                    let shown = Shown { value: default, enums: &program.enums }.to_string();
                     let mut facts = Vec::new();
-                    self.program.facts_read(first, &mut facts, &mut Vec::new());
+                    program.facts_read(first, &mut facts, &mut Vec::new());
                     for fact in facts {
-                        let Some(def) = self.program.fact(fact) else { continue };
+                        let Some(def) = program.fact(fact) else { continue };
                         if values.get(&def.path).is_some_and(Json::is_null) && self.facts.get(fact).is_none() {
                             let text = if matches!(first, Expr::Fact(_)) {
                                 format!("assumed {shown}")
                             } else {
                                 format!("the test on it taken as {shown}")
                             };
-                            out.entry(def.path.clone()).or_insert(Json::String(text));
+                            if out.get(&def.path).is_none() {
+                                out.insert(&def.path, Json::String(text));
+                            }
                         }
                     }
                 }
@@ -585,14 +621,30 @@ impl<'a> Report<'a> {
     /// with the explanation written straight from its parts (borrowed from the
     /// program) instead of being built as a JSON tree first.
     pub fn json_line(&self, explain: bool) -> String {
-        let mut text = self.json(false).to_string();
-        if explain && text.ends_with('}') {
-            text.pop();
-            text.push_str(",\"explanation\":");
-            text.push_str(&serde_json::to_string(&self.explanation()).unwrap_or_else(|_| String::from("null")));
-            text.push('}');
+        let mut bytes = Vec::new();
+        self.write_json_line(explain, &mut bytes);
+        String::from_utf8(bytes).unwrap_or_default()
+    }
+
+    /// [`Report::json_line`] appended to `out` (UTF-8), without a newline.
+    pub fn write_json_line(&self, explain: bool, out: &mut Vec<u8>) {
+        let head = self.json(false);
+        if !explain {
+            let _ = serde_json::to_writer(&mut *out, &head);
+            return;
         }
-        text
+        // Written in place, room made once: an explanation runs to tens of kilobytes.
+        out.reserve(512 * self.program.rules.len());
+        let start = out.len();
+        let _ = serde_json::to_writer(&mut *out, &head);
+        if out.last() == Some(&b'}') && out.len() > start {
+            out.pop();
+            out.extend_from_slice(b",\"explanation\":");
+            if serde_json::to_writer(&mut *out, &self.explanation()).is_err() {
+                out.extend_from_slice(b"null");
+            }
+            out.push(b'}');
+        }
     }
 
     /// The text output. Without `explain`: outcomes, conflicts and the rules
@@ -844,12 +896,12 @@ fn bounded(value: Json) -> Json {
     }
 }
 
-fn values_text(values: &Map<String, Json>) -> String {
-    values_with_defaults(values, &Map::new())
+fn values_text(values: &Fields<'_>) -> String {
+    values_with_defaults(values, &Fields::default())
 }
 
 /// `[a = 1, b absent, assumed true]`.
-fn values_with_defaults(values: &Map<String, Json>, assumed: &Map<String, Json>) -> String {
+fn values_with_defaults(values: &Fields<'_>, assumed: &Fields<'_>) -> String {
     if values.is_empty() {
         return String::new();
     }

@@ -164,12 +164,12 @@ impl Batch<'_> {
         out: &mut dyn Write,
         summary: &mut Summary,
     ) -> std::io::Result<()> {
-        let results: Vec<Result<String, (usize, Vec<Diagnostic>)>> =
+        let results: Vec<Result<Line, (usize, Vec<Diagnostic>)>> =
             chunk.par_iter().map(|(number, bytes)| self.one(bytes).map_err(|errors| (*number, errors))).collect();
         for result in results {
             summary.requests += 1;
             match result {
-                Ok(line) => out.write_all(line.as_bytes())?,
+                Ok(line) => out.write_all(&line)?,
                 Err((number, errors)) => {
                     let listed: Vec<serde_json::Value> = errors
                         .iter()
@@ -197,7 +197,7 @@ impl Batch<'_> {
     }
 
     /// One request: its outcome as one line of JSON, or what is wrong with it.
-    fn one(&self, bytes: &[u8]) -> Result<String, Vec<Diagnostic>> {
+    fn one(&self, bytes: &[u8]) -> Result<Line, Vec<Diagnostic>> {
         if bytes.is_empty() {
             return Err(vec![Diagnostic::error(
                 "tenet::facts::too_large",
@@ -213,9 +213,14 @@ impl Batch<'_> {
         if !outcome.errors.is_empty() {
             return Err(outcome.error_diagnostics(self.program));
         }
-        Ok(Report::new(self.program, &facts, &outcome).json_line(self.explain))
+        let mut line = Vec::new();
+        Report::new(self.program, &facts, &outcome).write_json_line(self.explain, &mut line);
+        Ok(line)
     }
 }
+
+/// One outcome as a line of JSON (UTF-8, without its newline).
+type Line = Vec<u8>;
 
 enum Failure {
     Io(std::io::Error),

@@ -1,17 +1,19 @@
-//! Conditions compiled to flat code: the tests of facts against constants that
-//! most rule conditions, terms and `applies when` are made of, laid out in one
-//! array in postfix order and run over a small stack of three-valued truths.
-//! No expression tree is walked, no value is cloned, nothing is allocated.
+//! Conditions compiled to flat code: the tests of facts, outcomes and duties
+//! against constants that most rule conditions, terms and `applies when` are
+//! made of, laid out in one array in postfix order and run over a small stack
+//! of three-valued truths. No expression tree is walked, no fact is cloned.
 //!
-//! Only what cannot fail is compiled (no arithmetic, no outcome or duty read):
-//! such a condition has no effect but its truth, so the tree walker and this
-//! code agree whenever both can run (`tests/compiled.rs` checks it).
+//! Only what cannot fail is compiled (no arithmetic): such a condition has no
+//! effect but its truth, so the tree walker and this code agree whenever both
+//! can run (`tests/compiled.rs` checks it). Outcomes and duties are read from
+//! the evaluation's state as the tree walker reads them: by the time a rule is
+//! tested, every rule that writes what it reads has run.
 
 use std::sync::Arc;
 
-use crate::ast::CompareOp;
-use crate::check::{Expr, FactId, Program};
-use crate::facts::Facts;
+use super::State;
+use crate::ast::{CompareOp, DutyState};
+use crate::check::{Expr, FactId, OutcomeId, Program};
 use crate::value::{Type, Value};
 
 /// Compiled conditions; a condition is a range of `ops`.
@@ -22,20 +24,29 @@ pub(super) struct Code {
     words: Vec<u64>,
     /// Sorted texts, for [`Op::InTexts`].
     texts: Vec<Arc<str>>,
+    /// Per term: its compiled body (`Some(None)`: it does not compile), once tried.
+    terms: Vec<Option<Option<(u32, u32)>>>,
+}
+
+/// What a test reads: a fact, or an outcome (the value the strongest rules agree on).
+#[derive(Clone, Copy, Debug)]
+enum Src {
+    Fact(FactId),
+    Outcome(OutcomeId),
 }
 
 #[derive(Clone, Debug)]
 enum Op {
     Const(Option<bool>),
-    /// `fact is value` (`is not` when negated).
+    /// `x is value` (`is not` when negated).
     Is {
-        fact: FactId,
+        src: Src,
         value: Value,
         negated: bool,
     },
-    /// `fact in [enumeration values]`: bits `start..start + len` of `words`.
+    /// `x in [enumeration values]`: bits `start..start + len` of `words`.
     InSet {
-        fact: FactId,
+        src: Src,
         start: u32,
         len: u32,
         negated: bool,
@@ -47,15 +58,15 @@ enum Op {
         end: u32,
         negated: bool,
     },
-    /// `fact in [values]` for other constant lists.
+    /// `x in [values]` for other constant lists.
     InList {
-        fact: FactId,
+        src: Src,
         items: Arc<[Value]>,
         negated: bool,
     },
-    /// `value in list-fact`.
+    /// `value in list` (a list fact or a set outcome).
     ListHas {
-        fact: FactId,
+        src: Src,
         value: Value,
         negated: bool,
     },
@@ -67,15 +78,21 @@ enum Op {
         negated: bool,
         all: bool,
     },
-    /// `fact < value` and the like, the fact on the left.
+    /// `x < value` and the like, `x` on the left.
     Compare {
-        fact: FactId,
+        src: Src,
         op: CompareOp,
         value: Value,
     },
     Present {
         fact: FactId,
         present: bool,
+    },
+    /// `act is required`, `is forbidden`, `is conflicted` (`is not` when negated).
+    Duty {
+        act: u32,
+        state: DutyState,
+        negated: bool,
     },
     Not,
     /// Kleene conjunction and disjunction of the last `n` truths.
@@ -85,6 +102,11 @@ enum Op {
     Otherwise(u32),
     /// The end of one condition of a rule's conditions: it must be true.
     Check,
+    /// A defined term: its value this request, computed once (shared with the tree walker).
+    Term {
+        index: u32,
+        body: (u32, u32),
+    },
 }
 
 /// Terms nest no deeper than this in compiled code; deeper ones are left to the tree walker.
@@ -93,6 +115,7 @@ const MAX_DEPTH: usize = 32;
 impl Code {
     /// Compiles a condition; `None` (and nothing kept) if some part of it cannot be.
     pub(super) fn condition(&mut self, program: &Program, expr: &Expr) -> Option<(u32, u32)> {
+        self.terms_in(program, expr, 0);
         let (ops, words, texts) = (self.ops.len(), self.words.len(), self.texts.len());
         if self.expr(program, expr, 0) {
             Some((ops as u32, self.ops.len() as u32))
@@ -104,10 +127,25 @@ impl Code {
         }
     }
 
+    /// Ends a condition compiled with [`Code::condition`] in a run of conditions
+    /// that must all hold ([`Code::all_hold`]).
+    pub(super) fn check(&mut self) {
+        self.ops.push(Op::Check);
+    }
+
+    pub(super) fn len(&self) -> u32 {
+        self.ops.len() as u32
+    }
+
     fn expr(&mut self, program: &Program, expr: &Expr, depth: usize) -> bool {
         if depth > MAX_DEPTH {
             return false;
         }
+        let src = |expr: &Expr| match expr {
+            Expr::Fact(fact) => Some(Src::Fact(*fact)),
+            Expr::Outcome(outcome) => Some(Src::Outcome(*outcome)),
+            _ => None,
+        };
         let fact_of = |expr: &Expr| match expr {
             Expr::Fact(fact) => Some(*fact),
             _ => None,
@@ -115,9 +153,10 @@ impl Code {
         let op = match expr {
             Expr::Const(Value::Bool(b)) => Op::Const(Some(*b)),
             Expr::Fact(fact) if is_bool(program, *fact) => {
-                Op::Is { fact: *fact, value: Value::Bool(true), negated: false }
+                Op::Is { src: Src::Fact(*fact), value: Value::Bool(true), negated: false }
             }
             Expr::Present { fact, present } => Op::Present { fact: *fact, present: *present },
+            Expr::Duty { act, state, negated } => Op::Duty { act: *act, state: *state, negated: *negated },
             Expr::Not(inner) => {
                 if !self.expr(program, inner, depth + 1) {
                     return false;
@@ -135,19 +174,21 @@ impl Code {
                     _ => Op::Otherwise(n),
                 }
             }
-            Expr::Term(index) => {
-                return program.terms.get(*index).is_some_and(|body| self.expr(program, body, depth + 1));
-            }
+            Expr::Term(index) => match self.terms.get(*index) {
+                Some(Some(Some(body))) => Op::Term { index: *index as u32, body: *body },
+                _ => return false,
+            },
             Expr::Is { left, right, negated } => match (left.as_ref(), right.as_ref()) {
-                (Expr::Fact(fact), Expr::Const(value)) | (Expr::Const(value), Expr::Fact(fact)) => {
-                    Op::Is { fact: *fact, value: value.clone(), negated: *negated }
+                (other, Expr::Const(value)) | (Expr::Const(value), other) => {
+                    let Some(src) = src(other) else { return false };
+                    Op::Is { src, value: value.clone(), negated: *negated }
                 }
                 _ => return false,
             },
             Expr::InEnums { left, members, negated } => {
-                let Some(fact) = fact_of(left) else { return false };
+                let Some(src) = src(left) else { return false };
                 let (start, len) = self.bits(members);
-                Op::InSet { fact, start, len, negated: *negated }
+                Op::InSet { src, start, len, negated: *negated }
             }
             Expr::InTexts { left, texts, negated } => {
                 let Some(fact) = fact_of(left) else { return false };
@@ -156,11 +197,13 @@ impl Code {
                 Op::InTexts { fact, start, end: self.texts.len() as u32, negated: *negated }
             }
             Expr::In { left, right, negated } => match (left.as_ref(), right.as_ref()) {
-                (Expr::Fact(fact), Expr::Const(Value::List(items))) => {
-                    Op::InList { fact: *fact, items: items.clone(), negated: *negated }
+                (Expr::Const(value), list) => {
+                    let Some(src) = src(list) else { return false };
+                    Op::ListHas { src, value: value.clone(), negated: *negated }
                 }
-                (Expr::Const(value), Expr::Fact(fact)) => {
-                    Op::ListHas { fact: *fact, value: value.clone(), negated: *negated }
+                (other, Expr::Const(Value::List(items))) => {
+                    let Some(src) = src(other) else { return false };
+                    Op::InList { src, items: items.clone(), negated: *negated }
                 }
                 _ => return false,
             },
@@ -175,15 +218,19 @@ impl Code {
                 }
             }
             Expr::Compare { left, op, right } => match (left.as_ref(), right.as_ref()) {
-                (Expr::Fact(fact), Expr::Const(value)) => Op::Compare { fact: *fact, op: *op, value: value.clone() },
-                (Expr::Const(value), Expr::Fact(fact)) => {
+                (Expr::Const(value), other) => {
+                    let Some(src) = src(other) else { return false };
                     let op = match op {
                         CompareOp::Lt => CompareOp::Gt,
                         CompareOp::Le => CompareOp::Ge,
                         CompareOp::Gt => CompareOp::Lt,
                         CompareOp::Ge => CompareOp::Le,
                     };
-                    Op::Compare { fact: *fact, op, value: value.clone() }
+                    Op::Compare { src, op, value: value.clone() }
+                }
+                (other, Expr::Const(value)) => {
+                    let Some(src) = src(other) else { return false };
+                    Op::Compare { src, op: *op, value: value.clone() }
                 }
                 _ => return false,
             },
@@ -193,32 +240,42 @@ impl Code {
         true
     }
 
-    /// Ends a condition compiled with [`Code::condition`] in a run of conditions
-    /// that must all hold ([`Code::all_hold`]).
-    pub(super) fn check(&mut self) {
-        self.ops.push(Op::Check);
-    }
-
-    pub(super) fn len(&self) -> u32 {
-        self.ops.len() as u32
-    }
-
-    /// Whether every condition in a run of them (each ended by [`Code::check`]) is true,
-    /// in one pass over the ops; stops at the first that is not.
-    pub(super) fn all_hold(&self, range: (u32, u32), facts: &Facts, stack: &mut Vec<Option<bool>>) -> bool {
-        stack.clear();
-        for op in self.ops.get(range.0 as usize..range.1 as usize).unwrap_or(&[]) {
-            if let Op::Check = op {
-                if stack.pop() != Some(Some(true)) {
-                    return false;
-                }
-                stack.clear();
-                continue;
-            }
-            let truth = self.step(op, facts, stack);
-            stack.push(truth);
+    /// Compiles every term `expr` uses (through terms) that compiles, each on its
+    /// own, those it uses first: a term's code is then shared by all its uses.
+    fn terms_in(&mut self, program: &Program, expr: &Expr, depth: usize) {
+        if depth > MAX_DEPTH {
+            return;
         }
-        true
+        if self.terms.len() < program.terms.len() {
+            self.terms.resize(program.terms.len(), None);
+        }
+        if let Expr::Term(index) = expr {
+            if self.terms.get(*index).is_some_and(Option::is_some) {
+                return;
+            }
+            let Some(body) = program.terms.get(*index) else { return };
+            // Taken as not compiling while its body is compiled: the checker refuses cycles.
+            if let Some(slot) = self.terms.get_mut(*index) {
+                *slot = Some(None);
+            }
+            self.terms_in(program, body, depth + 1);
+            let (ops, words, texts) = (self.ops.len(), self.words.len(), self.texts.len());
+            let compiled = if self.expr(program, body, depth + 1) {
+                Some((ops as u32, self.ops.len() as u32))
+            } else {
+                self.ops.truncate(ops);
+                self.words.truncate(words);
+                self.texts.truncate(texts);
+                None
+            };
+            if let Some(slot) = self.terms.get_mut(*index) {
+                *slot = Some(compiled);
+            }
+            return;
+        }
+        for child in expr.children() {
+            self.terms_in(program, child, depth + 1);
+        }
     }
 
     /// Stores a membership table as bits; returns where they start and how many.
@@ -242,23 +299,49 @@ impl Code {
         Some(self.words.get(bit / 64).is_some_and(|word| word >> (bit % 64) & 1 == 1))
     }
 
+    /// Whether every condition in a run of them (each ended by [`Code::check`]) is true,
+    /// in one pass over the ops; stops at the first that is not.
+    pub(super) fn all_hold(&self, range: (u32, u32), state: &State<'_>, stack: &mut Vec<Option<bool>>) -> bool {
+        stack.clear();
+        for op in self.ops.get(range.0 as usize..range.1 as usize).unwrap_or(&[]) {
+            if let Op::Check = op {
+                if stack.pop() != Some(Some(true)) {
+                    return false;
+                }
+                stack.clear();
+                continue;
+            }
+            let truth = self.step(op, state, stack);
+            stack.push(truth);
+        }
+        true
+    }
+
+    /// Runs a condition's ops above whatever is on the stack and returns its truth.
+    fn run(&self, range: (u32, u32), state: &State<'_>, stack: &mut Vec<Option<bool>>) -> Option<bool> {
+        let base = stack.len();
+        for op in self.ops.get(range.0 as usize..range.1 as usize).unwrap_or(&[]) {
+            let truth = self.step(op, state, stack);
+            stack.push(truth);
+        }
+        let truth = if stack.len() > base { stack.pop().flatten() } else { None };
+        stack.truncate(base);
+        truth
+    }
+
     /// The truth of a compiled condition: `Some(true)`, `Some(false)` or unknown.
-    pub(super) fn truth(&self, range: (u32, u32), facts: &Facts, stack: &mut Vec<Option<bool>>) -> Option<bool> {
+    pub(super) fn truth(&self, range: (u32, u32), state: &State<'_>, stack: &mut Vec<Option<bool>>) -> Option<bool> {
         let ops = self.ops.get(range.0 as usize..range.1 as usize).unwrap_or(&[]);
         // Most conditions are one test: no stack for them.
         if let [op] = ops {
-            return self.leaf(op, facts);
+            return self.step(op, state, stack);
         }
         stack.clear();
-        for op in ops {
-            let truth = self.step(op, facts, stack);
-            stack.push(truth);
-        }
-        stack.pop().flatten()
+        self.run(range, state, stack)
     }
 
     /// One op's truth, combinators taking theirs from the stack.
-    fn step(&self, op: &Op, facts: &Facts, stack: &mut Vec<Option<bool>>) -> Option<bool> {
+    fn step(&self, op: &Op, state: &State<'_>, stack: &mut Vec<Option<bool>>) -> Option<bool> {
         match op {
             Op::Not => stack.pop().flatten().map(|truth| !truth),
             Op::And(n) | Op::Or(n) | Op::Otherwise(n) => {
@@ -270,17 +353,30 @@ impl Code {
                     _ => parts.into_iter().flatten().next(),
                 }
             }
-            leaf => self.leaf(leaf, facts),
+            Op::Term { index, body } => {
+                let cell = state.terms.get(*index as usize)?;
+                if let Some(known) = cell.get() {
+                    return match known {
+                        Some(Value::Bool(truth)) => Some(*truth),
+                        _ => None,
+                    };
+                }
+                let truth = self.run(*body, state, stack);
+                let _ = cell.set(truth.map(Value::Bool));
+                truth
+            }
+            leaf => self.leaf(leaf, state),
         }
     }
 
-    /// The truth of one test (`None` for a combinator, which [`Code::truth`] handles).
-    fn leaf(&self, op: &Op, facts: &Facts) -> Option<bool> {
+    /// The truth of one test (`None` for a combinator, which [`Code::step`] handles).
+    fn leaf(&self, op: &Op, state: &State<'_>) -> Option<bool> {
+        let facts = state.facts;
         match op {
             Op::Const(truth) => *truth,
-            Op::Is { fact, value, negated } => facts.get(*fact).map(|known| known.same(value) != *negated),
-            Op::InSet { fact, start, len, negated } => {
-                facts.get(*fact).and_then(|known| self.member(*start, *len, known)).map(|found| found != *negated)
+            Op::Is { src, value, negated } => read(state, *src, |known| known.same(value) != *negated),
+            Op::InSet { src, start, len, negated } => {
+                read(state, *src, |known| self.member(*start, *len, known).map(|found| found != *negated)).flatten()
             }
             Op::InTexts { fact, start, end, negated } => match facts.get(*fact) {
                 Some(Value::Text(text)) => {
@@ -290,50 +386,50 @@ impl Code {
                 }
                 _ => None,
             },
-            Op::InList { fact, items, negated } => {
-                facts.get(*fact).map(|known| items.iter().any(|item| item.same(known)) != *negated)
+            Op::InList { src, items, negated } => {
+                read(state, *src, |known| items.iter().any(|item| item.same(known)) != *negated)
             }
-            Op::ListHas { fact, value, negated } => match facts.get(*fact) {
-                Some(Value::List(items)) => Some(items.iter().any(|item| item.same(value)) != *negated),
+            Op::ListHas { src, value, negated } => read(state, *src, |known| match known {
+                Value::List(items) => Some(items.iter().any(|item| item.same(value)) != *negated),
                 _ => None,
-            },
+            })
+            .flatten(),
             Op::ListAny { fact, start, len, negated, all } => match facts.get(*fact) {
                 Some(Value::List(items)) => {
                     let mut unknown = false;
-                    let mut decided = None;
                     for item in items.iter() {
                         match self.member(*start, *len, item).map(|found| found != *negated) {
-                            Some(true) if !*all => {
-                                decided = Some(true);
-                                break;
-                            }
-                            Some(false) if *all => {
-                                decided = Some(false);
-                                break;
-                            }
+                            Some(true) if !*all => return Some(true),
+                            Some(false) if *all => return Some(false),
                             None => unknown = true,
                             _ => {}
                         }
                     }
-                    match decided {
-                        Some(result) => Some(result),
-                        None if unknown => None,
-                        None => Some(*all),
-                    }
+                    if unknown { None } else { Some(*all) }
                 }
                 _ => None,
             },
-            Op::Compare { fact, op, value } => {
-                facts.get(*fact).and_then(|known| known.compare(value)).map(|ordering| match op {
+            Op::Compare { src, op, value } => read(state, *src, |known| {
+                known.compare(value).map(|ordering| match op {
                     CompareOp::Lt => ordering.is_lt(),
                     CompareOp::Le => ordering.is_le(),
                     CompareOp::Gt => ordering.is_gt(),
                     CompareOp::Ge => ordering.is_ge(),
                 })
-            }
+            })
+            .flatten(),
             Op::Present { fact, present } => Some(facts.get(*fact).is_some() == *present),
-            Op::Not | Op::And(_) | Op::Or(_) | Op::Otherwise(_) | Op::Check => None,
+            Op::Duty { act, state: wanted, negated } => Some(state.duty_is(*act, *wanted) != *negated),
+            Op::Not | Op::And(_) | Op::Or(_) | Op::Otherwise(_) | Op::Check | Op::Term { .. } => None,
         }
+    }
+}
+
+/// `f` of the value `src` has, or `None` when it has none (absent, or in conflict).
+fn read<R>(state: &State<'_>, src: Src, f: impl FnOnce(&Value) -> R) -> Option<R> {
+    match src {
+        Src::Fact(fact) => state.facts.get(fact).map(f),
+        Src::Outcome(outcome) => state.read_outcome(outcome).as_ref().map(f),
     }
 }
 

@@ -2,7 +2,7 @@
 //! fact, or an outcome in conflict, is unknown (`None`), never guessed.
 
 use super::State;
-use crate::ast::{CompareOp, DutyState};
+use crate::ast::CompareOp;
 use crate::check::Expr;
 use crate::value::{ArithError, Value, arith};
 
@@ -15,15 +15,7 @@ impl State<'_> {
             Expr::Var(depth) => env.len().checked_sub(depth + 1).and_then(|index| env.get(index)).cloned(),
             Expr::Outcome(id) => self.read_outcome(*id),
             Expr::OutcomeKey(id, key) => self.read_key(*id, key),
-            Expr::Duty { act, state, negated } => {
-                let duty = self.duty(*act);
-                let holds = match state {
-                    DutyState::Required => duty.required && !duty.conflicted,
-                    DutyState::Forbidden => duty.forbidden && !duty.conflicted,
-                    DutyState::Conflicted => duty.conflicted,
-                };
-                Some(Value::Bool(holds != *negated))
-            }
+            Expr::Duty { act, state, negated } => Some(Value::Bool(self.duty_is(*act, *state) != *negated)),
             Expr::Not(inner) => self.truth(inner, env).map(|b| Value::Bool(!b)),
             Expr::And(parts) => self.all(parts, env).map(Value::Bool),
             Expr::Or(parts) => self.any(parts, env).map(Value::Bool),

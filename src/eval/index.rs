@@ -24,10 +24,11 @@ use crate::value::{Type, Value};
 #[derive(Clone, Debug, Default)]
 pub struct Index {
     groups: Vec<Group>,
-    /// Rules with no key, in evaluation order.
+    /// Rules with no key, as positions in the evaluation order.
     always: Vec<u32>,
-    /// Each rule's position in `Program::order`.
-    position: Vec<u32>,
+    /// The evaluation order (`Program::order`): candidates are gathered as
+    /// positions in it, sorted as plain numbers, then turned into rules.
+    order: Vec<u32>,
     /// Per rule: its dates and the range of `code` that tests its leading
     /// conditions, compiled one after the other: a candidate costs a cache line or
     /// two, not a walk over boxed expressions scattered in memory.
@@ -68,7 +69,7 @@ pub(super) enum Test {
 #[derive(Clone, Debug)]
 struct Group {
     facts: Lookup,
-    /// Sorted keys, and for each the range of `rules` filed under it.
+    /// Sorted keys, and for each the range of `rules` filed under it (as positions in the order).
     keys: Vec<u64>,
     ranges: Vec<(u32, u32)>,
     rules: Vec<u32>,
@@ -100,6 +101,7 @@ impl Index {
                 *slot = at as u32;
             }
         }
+        let at = |rule: usize| position.get(rule).copied().unwrap_or(0);
         let mut errs = Fallible::new(program);
         let mut filed: std::collections::BTreeMap<Lookup, Vec<(u64, u32)>> = std::collections::BTreeMap::new();
         let mut always = Vec::new();
@@ -124,12 +126,12 @@ impl Index {
             let complete = compiled == rule.when.len();
             filters.push(Filter { from: rule.from, until: rule.until, code: (start, code.len()), complete });
             let Some((lookup, entries)) = choose(&keys) else {
-                always.push(index as u32);
+                always.push(at(index));
                 continue;
             };
-            filed.entry(lookup).or_default().extend(entries.into_iter().map(|key| (key, index as u32)));
+            filed.entry(lookup).or_default().extend(entries.into_iter().map(|key| (key, at(index))));
         }
-        always.sort_unstable_by_key(|rule| position.get(*rule as usize).copied().unwrap_or(0));
+        always.sort_unstable();
         let groups = filed
             .into_iter()
             .map(|(facts, mut entries)| {
@@ -169,7 +171,8 @@ impl Index {
             .iter()
             .map(|block| block.applies.as_ref().and_then(|applies| code.condition(program, &applies.expr)))
             .collect();
-        Index { groups, always, position, filters, code, blocks, eager_blocks, first_in_force }
+        let order = program.order.iter().map(|rule| *rule as u32).collect();
+        Index { groups, always, order, filters, code, blocks, eager_blocks, first_in_force }
     }
 
     /// Whether a candidate can still fire: in force, and the conditions tested
@@ -177,7 +180,7 @@ impl Index {
     pub(super) fn test(
         &self,
         rule: usize,
-        facts: &Facts,
+        state: &super::State<'_>,
         as_of: jiff::civil::Date,
         stack: &mut Vec<Option<bool>>,
     ) -> Test {
@@ -185,7 +188,7 @@ impl Index {
         if !super::in_force(as_of, filter.from, filter.until) {
             return Test::Fails;
         }
-        if !self.code.all_hold(filter.code, facts, stack) {
+        if !self.code.all_hold(filter.code, state, stack) {
             Test::Fails
         } else if filter.complete {
             Test::Holds
@@ -221,9 +224,11 @@ impl Index {
                 }
             }
         }
-        let position = |rule: &u32| self.position.get(*rule as usize).copied().unwrap_or(0);
-        out.sort_unstable_by_key(position);
+        out.sort_unstable();
         out.dedup();
+        for slot in out.iter_mut() {
+            *slot = self.order.get(*slot as usize).copied().unwrap_or(u32::MAX);
+        }
     }
 
     /// How many rules have no key and are tried on every request.

@@ -204,7 +204,7 @@ pub fn decide(program: &Program, index: &Index, facts: &Facts) -> Outcome {
     index.candidates(facts, &mut candidates);
     let mut stack = Vec::new();
     for rule in candidates {
-        match index.test(rule as usize, facts, as_of, &mut stack) {
+        match index.test(rule as usize, &state, as_of, &mut stack) {
             index::Test::Fails => {}
             index::Test::Holds => state.rule(rule as usize, as_of, true, &mut env),
             index::Test::Walk => state.rule(rule as usize, as_of, false, &mut env),
@@ -249,7 +249,7 @@ impl<'a> State<'a> {
         // Compiled, the test cannot go out of range: its truth is all there is to it.
         let compiled = self.index.and_then(|compiled| Some((compiled, (*compiled.blocks.get(index)?)?)));
         if let Some((compiled, range)) = compiled {
-            let holds = compiled.code.truth(range, self.facts, &mut Vec::new()) == Some(true);
+            let holds = compiled.code.truth(range, self, &mut Vec::new()) == Some(true);
             if let Some(slot) = self.block_conditions.get_mut(index) {
                 *slot = Some(holds);
             }
@@ -440,6 +440,16 @@ impl<'a> State<'a> {
 
     fn read_key(&self, id: OutcomeId, key: &str) -> Option<Value> {
         self.agreed(self.maps.get(id.0 as usize)?.get(key)?).cloned()
+    }
+
+    /// Whether `act is required` (or forbidden, or conflicted) holds now.
+    fn duty_is(&self, act: u32, state: crate::ast::DutyState) -> bool {
+        let duty = self.duty(act);
+        match state {
+            crate::ast::DutyState::Required => duty.required && !duty.conflicted,
+            crate::ast::DutyState::Forbidden => duty.forbidden && !duty.conflicted,
+            crate::ast::DutyState::Conflicted => duty.conflicted,
+        }
     }
 
     fn duty(&self, act: u32) -> Duty {
