@@ -116,8 +116,13 @@ impl Code {
     /// Compiles a condition; `None` (and nothing kept) if some part of it cannot be.
     pub(super) fn condition(&mut self, program: &Program, expr: &Expr) -> Option<(u32, u32)> {
         self.terms_in(program, expr, 0);
+        self.attempt(program, expr, 0)
+    }
+
+    /// Compiles `expr` as one range of ops, or leaves everything as it was.
+    fn attempt(&mut self, program: &Program, expr: &Expr, depth: usize) -> Option<(u32, u32)> {
         let (ops, words, texts) = (self.ops.len(), self.words.len(), self.texts.len());
-        if self.expr(program, expr, 0) {
+        if self.expr(program, expr, depth) {
             Some((ops as u32, self.ops.len() as u32))
         } else {
             self.ops.truncate(ops);
@@ -259,15 +264,7 @@ impl Code {
                 *slot = Some(None);
             }
             self.terms_in(program, body, depth + 1);
-            let (ops, words, texts) = (self.ops.len(), self.words.len(), self.texts.len());
-            let compiled = if self.expr(program, body, depth + 1) {
-                Some((ops as u32, self.ops.len() as u32))
-            } else {
-                self.ops.truncate(ops);
-                self.words.truncate(words);
-                self.texts.truncate(texts);
-                None
-            };
+            let compiled = self.attempt(program, body, depth + 1);
             if let Some(slot) = self.terms.get_mut(*index) {
                 *slot = Some(compiled);
             }
