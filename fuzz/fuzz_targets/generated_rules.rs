@@ -241,13 +241,27 @@ fn decisions(files: &[(String, String)], requests: &[serde_json::Value]) -> Vec<
     let errors: Vec<&str> = loaded.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.message.as_str()).collect();
     assert!(errors.is_empty(), "a generated rule set has errors: {errors:?}\n{files:#?}");
     let schema = Schema::new(&loaded.program);
+    let index = tenet::eval::Index::new(&loaded.program);
     requests
         .iter()
         .map(|request| {
             let facts = facts::from_value(&loaded.program, &schema, request, None)
                 .unwrap_or_else(|problems| panic!("a generated request is refused: {problems:?}\n{request}"));
+            // The one-pass reader reads the same facts from the text.
+            let text = request.to_string();
+            let direct = facts::from_text(&loaded.program, &schema, text.as_bytes(), false, None);
+            assert_eq!(direct.as_ref().ok(), Some(&facts), "the one-pass reader differs on {text}");
             let outcome = tenet::eval::evaluate(&loaded.program, &facts);
-            let mut json = Report::new(&loaded.program, &facts, &outcome).json(false);
+            // The rule index and compiled conditions decide exactly as the tree walker.
+            let decided = tenet::eval::decide(&loaded.program, &index, &facts);
+            let report = Report::new(&loaded.program, &facts, &outcome);
+            assert_eq!(
+                Report::new(&loaded.program, &facts, &decided).json(false),
+                report.json(false),
+                "decide differs from evaluate on {text}\n{files:#?}"
+            );
+            assert_eq!(report.json_line(true), report.json(true).to_string(), "json_line differs");
+            let mut json = report.json(false);
             for key in ["rules", "conflicts"] {
                 if let Some(serde_json::Value::Array(items)) = json.get_mut(key) {
                     items.sort_by_key(ToString::to_string);
