@@ -1,9 +1,9 @@
 //! The indexed evaluator (`eval::decide`) against the reference tree walker
 //! (`eval::evaluate`), which tries every rule in order: on the shipped rules
-//! and on the fixtures in `tests/cases/compiled/`, over generated requests that
-//! take every class of every fact the rules tell apart (the analysis's
-//! representatives), the extremes of the calendar, and absent facts, on every
-//! date a rule or block comes into or goes out of force. The two must agree on
+//! and on the fixtures in `tests/cases/compiled/`, over generated requests whose
+//! facts are drawn at random from the classes the rules tell apart (the
+//! analysis's representatives), the extremes of the calendar, and absence, on
+//! every date a rule or block comes into or goes out of force. The two must agree on
 //! everything a caller without an explanation is told.
 //!
 //! The snapshot per rule set records what was compared and how much the index
