@@ -10,7 +10,7 @@ use serde_json::{Map, Value as Json};
 use crate::analysis::depend::{Dependencies, Settled};
 use crate::analysis::domain::{ANOTHER_TEXT, OTHER_TEXT};
 use crate::ast::Strength;
-use crate::check::{Condition, FactId, OutcomeId, OutcomeKind, Program, RuleDef};
+use crate::check::{Condition, FactId, OutcomeId, OutcomeKind, Program};
 use crate::eval::{ConflictSubject, Outcome, OutcomeValue, Status};
 use crate::facts::Facts;
 use crate::value::{Shown, Value, enum_name, to_json};
@@ -236,14 +236,9 @@ impl<'a> Report<'a> {
             if self.outcome.block_conditions.get(index) != Some(&true) {
                 continue;
             }
-            let rules: Vec<&RuleDef> = self.program.rules.iter().filter(|rule| rule.block == Some(index)).collect();
-            if rules.is_empty() {
-                continue;
-            }
             // Only a block with no rule in force yet: a block whose rules have all
             // ended is a transitional regime that has run its course, not a slip.
-            let none_yet = rules.iter().all(|rule| rule.from.is_some_and(|from| as_of < from));
-            if let (true, Some(earliest)) = (none_yet, rules.iter().filter_map(|rule| rule.from).min()) {
+            if let Some(earliest) = block.first_rule_from.filter(|first| as_of < *first) {
                 notes.push(format!(
                     "{} applies to this request, but none of its rules is in force on {as_of} (the first from {earliest})",
                     block.title

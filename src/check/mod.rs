@@ -154,6 +154,9 @@ pub struct BlockDef {
     pub applies: Option<Condition>,
     pub from: Option<Date>,
     pub until: Option<Date>,
+    /// The first day one of its rules is in force, when it has rules and every one
+    /// has a start date: before it the block applies with no rule in force yet.
+    pub first_rule_from: Option<Date>,
 }
 
 /// A rule, resolved.
@@ -295,7 +298,26 @@ pub fn check(files: &[ast::File], sources: &Sources) -> (Program, Vec<Diagnostic
     checker.rules(files);
     checker.order();
     checker.program.own_dates = own_dates(&checker.program);
+    first_rule_from(&mut checker.program);
     (checker.program, checker.diagnostics)
+}
+
+/// Fills each block's [`BlockDef::first_rule_from`], in one pass over the rules.
+fn first_rule_from(program: &mut Program) {
+    // Per block: (has a rule, every rule has a start date, earliest start).
+    let mut seen: Vec<(bool, bool, Option<Date>)> = vec![(false, true, None); program.blocks.len()];
+    for rule in &program.rules {
+        if let Some(entry) = rule.block.and_then(|block| seen.get_mut(block)) {
+            entry.0 = true;
+            match rule.from {
+                Some(from) => entry.2 = Some(entry.2.map_or(from, |earliest: Date| earliest.min(from))),
+                None => entry.1 = false,
+            }
+        }
+    }
+    for (block, (has_rules, all_dated, earliest)) in program.blocks.iter_mut().zip(seen) {
+        block.first_rule_from = if has_rules && all_dated { earliest } else { None };
+    }
 }
 
 fn own_dates(program: &Program) -> Vec<FactId> {

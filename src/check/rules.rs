@@ -77,6 +77,7 @@ impl Checker<'_> {
             applies,
             from,
             until,
+            first_rule_from: None,
         });
         index
     }

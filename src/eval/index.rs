@@ -39,10 +39,6 @@ pub struct Index {
     /// Blocks whose `applies when` can go out of range: tested for every request,
     /// so that the error is reported whether or not one of their rules is a candidate.
     pub(super) eager_blocks: Vec<usize>,
-    /// Per block, the first day one of its rules is in force, when every rule has
-    /// a start date: before it the block is tested anyway, for the note that says
-    /// it applies with no rule in force yet.
-    pub(super) first_in_force: Vec<Option<jiff::civil::Date>>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -159,20 +155,13 @@ impl Index {
             .filter(|(_, block)| block.applies.as_ref().is_some_and(|applies| errs.expr(&applies.expr)))
             .map(|(index, _)| index)
             .collect();
-        let first_in_force = (0..program.blocks.len())
-            .map(|block| {
-                let mut rules = program.rules.iter().filter(|rule| rule.block == Some(block)).peekable();
-                rules.peek()?;
-                rules.map(|rule| rule.from).collect::<Option<Vec<_>>>()?.into_iter().min()
-            })
-            .collect();
         let blocks = program
             .blocks
             .iter()
             .map(|block| block.applies.as_ref().and_then(|applies| code.condition(program, &applies.expr)))
             .collect();
         let order = program.order.iter().map(|rule| *rule as u32).collect();
-        Index { groups, always, order, filters, code, blocks, eager_blocks, first_in_force }
+        Index { groups, always, order, filters, code, blocks, eager_blocks }
     }
 
     /// Whether a candidate can still fire: in force, and the conditions tested

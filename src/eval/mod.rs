@@ -151,6 +151,8 @@ struct State<'a> {
     block_conditions: Vec<Option<bool>>,
     /// The compiled program, from [`decide`]: blocks' tests run compiled where they compile.
     index: Option<&'a Index>,
+    /// The compiled code's stack of truths, kept between blocks' tests.
+    stack: Vec<Option<bool>>,
     skipped: Vec<(usize, usize)>,
     /// Each term's value, computed at its first use: by then everything it reads is final.
     terms: Vec<std::cell::OnceCell<Option<Value>>>,
@@ -195,8 +197,8 @@ pub fn decide(program: &Program, index: &Index, facts: &Facts) -> Outcome {
     for &block in &index.eager_blocks {
         state.block_holds(block, &mut env);
     }
-    for (block, first) in index.first_in_force.iter().enumerate() {
-        if first.is_some_and(|first| as_of < first) {
+    for (block, def) in program.blocks.iter().enumerate() {
+        if def.first_rule_from.is_some_and(|first| as_of < first) {
             state.block_holds(block, &mut env);
         }
     }
@@ -233,6 +235,7 @@ impl<'a> State<'a> {
             fired: Vec::new(),
             block_conditions: vec![None; program.blocks.len()],
             index: None,
+            stack: Vec::new(),
             skipped: Vec::new(),
             terms: (0..program.terms.len()).map(|_| std::cell::OnceCell::new()).collect(),
             out_of_range: std::cell::Cell::new(false),
@@ -249,7 +252,9 @@ impl<'a> State<'a> {
         // Compiled, the test cannot go out of range: its truth is all there is to it.
         let compiled = self.index.and_then(|compiled| Some((compiled, (*compiled.blocks.get(index)?)?)));
         if let Some((compiled, range)) = compiled {
-            let holds = compiled.code.truth(range, self, &mut Vec::new()) == Some(true);
+            let mut stack = std::mem::take(&mut self.stack);
+            let holds = compiled.code.truth(range, self, &mut stack) == Some(true);
+            self.stack = stack;
             if let Some(slot) = self.block_conditions.get_mut(index) {
                 *slot = Some(holds);
             }

@@ -361,12 +361,16 @@ fn main() -> ExitCode {
             ("--rules", Some(list)) => {
                 counts = list.split(',').filter_map(|count| count.trim().parse().ok()).collect();
             }
-            ("--requests", Some(count)) => request_count = count.parse().unwrap_or(request_count),
+            ("--requests", Some(count)) => request_count = count.parse().unwrap_or(0),
             _ => {
                 eprintln!("usage: tenet-peers [--rules 100,1000,10000] [--requests 1000]");
                 return ExitCode::from(2);
             }
         }
+    }
+    if counts.is_empty() || request_count == 0 {
+        eprintln!("tenet-peers: --rules takes counts such as 100,1000 and --requests a count above 0");
+        return ExitCode::from(2);
     }
     let requests = requests(request_count);
     let mut table: Vec<(String, Vec<String>)> = Vec::new();
