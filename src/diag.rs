@@ -159,7 +159,7 @@ pub fn render(diagnostics: &[Diagnostic], sources: &Sources, format: ErrorFormat
 /// (`message`, `code`, `severity`, `help`, `filename`, `labels` with byte
 /// `span`s), plus 1-based `line` and `column` (and `end_line`, `end_column`)
 /// of the primary place and of every label, and `path` for facts.
-fn json(diagnostic: &Diagnostic, sources: &Sources) -> serde_json::Value {
+pub fn json(diagnostic: &Diagnostic, sources: &Sources) -> serde_json::Value {
     use serde_json::{Map, Value as Json};
     let mut object = Map::new();
     object.insert("message".into(), Json::from(diagnostic.message.as_str()));

@@ -60,6 +60,7 @@ pub mod facts;
 pub mod format;
 pub mod ide;
 pub mod load;
+pub mod receipt;
 pub mod render;
 pub mod schema;
 pub mod source;

@@ -9,6 +9,11 @@ use jiff::civil::Date;
 
 mod cli;
 
+/// Many small allocations per request, on several threads (the service, batches).
+#[cfg(feature = "serve")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use tenet::diag::{Diagnostic, ErrorFormat, render};
 use tenet::facts::{self, Schema};
 use tenet::load::{Loaded, load};
@@ -187,6 +192,99 @@ enum Command {
     /// go to definition, references, rename, outline, formatting and quick fixes.
     #[cfg(feature = "lsp")]
     Lsp,
+    /// Serve decisions over HTTP, with receipts, a decision log and hot reload.
+    ///
+    /// `POST /v1/decide` (facts → outcome with a receipt), `POST /v1/decide/batch` (NDJSON),
+    /// `GET /v1/rules`, `POST /v1/reload`, `GET /healthz`, `GET /readyz`, `GET /metrics`.
+    ///
+    /// The rules are reloaded when their files change (and on SIGHUP or `POST /v1/reload`),
+    /// swapped in only if they check clean. SIGTERM or Ctrl-C drains the requests in
+    /// flight and closes the decision log. Exit status: 0 after a clean shutdown, 1 when
+    /// the rules do not check or the address or the log cannot be opened.
+    #[cfg(feature = "serve")]
+    Serve {
+        /// A rule file, or a directory of `*.tenet` files
+        rules: PathBuf,
+        /// The address to listen on (port 0: any free port, printed at start)
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// Append one NDJSON line per decision (request, outcome, receipt, time) to FILE
+        #[arg(long, value_name = "FILE")]
+        decision_log: Option<PathBuf>,
+        /// Rotate the decision log when it reaches this size (e.g. 100MiB; 0: never)
+        #[arg(long, value_parser = parse_size, default_value = "100MiB")]
+        log_max_size: u64,
+        /// Rotated decision logs kept (FILE.1 … FILE.N)
+        #[arg(long, default_value_t = 10)]
+        log_keep: usize,
+        /// Sync the decision log to disk before answering (survives a machine crash; slower)
+        #[arg(long)]
+        log_sync: bool,
+        /// The largest body of /v1/decide
+        #[arg(long, value_parser = parse_size, default_value = "1MiB")]
+        max_body: u64,
+        /// The largest body of /v1/decide/batch
+        #[arg(long, value_parser = parse_size, default_value = "64MiB")]
+        max_batch: u64,
+        /// Decisions evaluated at once; more wait (up to --timeout), then get 503
+        #[arg(long, default_value_t = 256)]
+        max_concurrency: usize,
+        /// Open connections at most; more are closed at once
+        #[arg(long, default_value_t = 16384)]
+        max_connections: usize,
+        /// Time to read a request's head or body (408 when the body is slower; an idle
+        /// connection is closed after it)
+        #[arg(long, value_parser = parse_duration, default_value = "10s")]
+        read_timeout: std::time::Duration,
+        /// Time to decide a request or a batch (504 beyond)
+        #[arg(long, value_parser = parse_duration, default_value = "10s")]
+        timeout: std::time::Duration,
+        /// Time the requests in flight get to finish at shutdown
+        #[arg(long, value_parser = parse_duration, default_value = "30s")]
+        drain: std::time::Duration,
+        /// Do not watch the rule files; reload only on SIGHUP or POST /v1/reload
+        #[arg(long)]
+        no_watch: bool,
+    },
+    /// Replay an archive of requests with one rule set, or with two and report the impact.
+    ///
+    /// The archive is NDJSON files (requests, or `tenet serve` decision logs) or Parquet files
+    /// with a `request` column. With one rule set (`--rules`, default `rules`): how many
+    /// requests get each value of each outcome. With two (`--old` and `--new`, or `--git REV`:
+    /// the rules at REV against the working tree): how many requests move from each old value
+    /// to each new one, per outcome, with example request ids. Runs on Apache DataFusion
+    /// (streamed, every core); built with the `replay` feature.
+    ///
+    /// Exit status: 0 when replayed, 1 when the rules do not check or the archive cannot be read, 2 usage error.
+    Replay {
+        /// NDJSON or Parquet files of requests
+        #[arg(required = true)]
+        archives: Vec<PathBuf>,
+        /// The rule set (with --git: the path compared with itself at REV)
+        #[arg(long, default_value = "rules", conflicts_with_all = ["old", "new"])]
+        rules: PathBuf,
+        /// The rule set before the change
+        #[arg(long, requires = "new")]
+        old: Option<PathBuf>,
+        /// The rule set after the change
+        #[arg(long, requires = "old")]
+        new: Option<PathBuf>,
+        /// Compare the rules at this git revision with the working tree
+        #[arg(long, value_name = "REV", conflicts_with_all = ["old", "new"])]
+        git: Option<String>,
+        /// Evaluate every request as of this date instead of its own `as_of`
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<Date>,
+        /// Output format: text, markdown (a pull-request comment) or json
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+        /// Also write every request's outcomes: Parquet for `.parquet`, NDJSON otherwise
+        #[arg(long, value_name = "FILE")]
+        outcomes: Option<PathBuf>,
+        /// Partitions evaluated at once (default: the cores)
+        #[arg(long)]
+        partitions: Option<usize>,
+    },
     /// Run case files against the rules of the nearest rule directory.
     ///
     /// Each `*.json`, `*.yaml` or `*.yml` case under PATH holds `id`, `title`, `facts`, `expected` and `why`.
@@ -233,6 +331,35 @@ enum Format {
 
 fn parse_date(text: &str) -> Result<Date, String> {
     facts::parse_date(text).ok_or_else(|| format!("`{text}` is not a date; write YYYY-MM-DD, e.g. 2025-02-11"))
+}
+
+/// A size in bytes: `1048576`, `512KiB`, `1MiB`, `2GiB` (also `K`, `M`, `G`, `KB`, `MB`, `GB`, all powers of 1024).
+#[cfg(feature = "serve")]
+fn parse_size(text: &str) -> Result<u64, String> {
+    let digits = text.trim().trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = text.trim().get(digits.len()..).unwrap_or_default();
+    let scale: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(format!("`{text}` is not a size; write e.g. 1048576, 512KiB, 1MiB or 2GiB")),
+    };
+    digits
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|number| number.checked_mul(scale))
+        .ok_or_else(|| format!("`{text}` is not a size; write e.g. 1048576, 512KiB, 1MiB or 2GiB"))
+}
+
+/// A duration: `10s`, `250ms`, `1m 30s` (or ISO 8601, `PT10S`).
+#[cfg(feature = "serve")]
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    text.parse::<jiff::SignedDuration>()
+        .ok()
+        .and_then(|duration| std::time::Duration::try_from(duration).ok())
+        .ok_or_else(|| format!("`{text}` is not a duration; write e.g. 10s, 250ms or 1m 30s"))
 }
 
 fn main() -> ExitCode {
@@ -304,7 +431,7 @@ fn run(cli: Cli) -> u8 {
             let (old, new, label, cleanup) = match (git, paths.as_slice()) {
                 (Some(rev), [] | [_]) => {
                     let path = paths.first().cloned().unwrap_or_else(|| PathBuf::from("rules"));
-                    match git_tree(&rev, &path) {
+                    match cli::git::tree(&rev, &path) {
                         Ok((root, old)) => {
                             (old, path.clone(), Some(format!("{} at {rev}", path.display())), Some(root))
                         }
@@ -410,6 +537,46 @@ fn run(cli: Cli) -> u8 {
             let _ = std::io::stdout().write_all(text.as_bytes());
             code
         }
+        #[cfg(feature = "serve")]
+        Command::Serve {
+            rules,
+            addr,
+            decision_log,
+            log_max_size,
+            log_keep,
+            log_sync,
+            max_body,
+            max_batch,
+            max_concurrency,
+            max_connections,
+            read_timeout,
+            timeout,
+            drain,
+            no_watch,
+        } => {
+            let size = |bytes: u64| usize::try_from(bytes).unwrap_or(usize::MAX);
+            cli::serve::run(cli::serve::Options {
+                rules,
+                addr,
+                decision_log,
+                log_max_bytes: log_max_size,
+                log_keep,
+                log_sync,
+                limits: cli::serve::Limits {
+                    max_body: size(max_body),
+                    max_batch: size(max_batch),
+                    max_concurrency,
+                    read_timeout,
+                    timeout,
+                },
+                max_connections,
+                watch: !no_watch,
+                drain,
+            })
+        }
+        Command::Replay { archives, rules, old, new, git, as_of, format, outcomes, partitions } => {
+            replay(archives, rules, old.zip(new), git, as_of, format, outcomes, partitions, &report)
+        }
         Command::Test { paths, snapshot, update, coverage, filter, format } => {
             let options =
                 cli::test::Options { paths: &paths, snapshot, update, coverage, format, filter: filter.as_deref() };
@@ -466,7 +633,8 @@ fn run(cli: Cli) -> u8 {
                 return 1;
             }
             // An outcome that facts the request leaves out would change is provisional.
-            let dependencies = tenet::analysis::depend::dependencies(program, &facts, &outcome);
+            let index = tenet::eval::Index::new(program);
+            let dependencies = tenet::analysis::depend::dependencies_indexed(program, &index, &facts, &outcome);
             if let Some(id) = &rule
                 && !program.rules.iter().any(|def| def.id.eq_ignore_ascii_case(id))
             {
@@ -492,41 +660,60 @@ fn run(cli: Cli) -> u8 {
     }
 }
 
-/// The files under `path` at git revision `rev`, written to a scratch directory:
-/// (the scratch root, the path of the copy). Uses `git ls-tree` and `git show`.
-fn git_tree(rev: &str, path: &std::path::Path) -> Result<(PathBuf, PathBuf), String> {
-    let git = |args: &[&str]| -> Result<Vec<u8>, String> {
-        let output = std::process::Command::new("git")
-            .args(args)
-            .output()
-            .map_err(|error| format!("cannot run `git`: {error}"))?;
-        if output.status.success() {
-            Ok(output.stdout)
-        } else {
-            Err(format!("`git {}` failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim()))
+/// `tenet replay`, or the reason it is not in this build.
+#[allow(clippy::too_many_arguments, reason = "the command's options, passed on as they are")]
+fn replay(
+    archives: Vec<PathBuf>,
+    rules: PathBuf,
+    pair: Option<(PathBuf, PathBuf)>,
+    git: Option<String>,
+    as_of: Option<Date>,
+    format: DiffFormat,
+    outcomes: Option<PathBuf>,
+    partitions: Option<usize>,
+    report: &dyn Fn(&[Diagnostic], &Sources),
+) -> u8 {
+    #[cfg(feature = "replay")]
+    {
+        let mut cleanup = None;
+        let sides = match (pair, git) {
+            (Some((old, new)), _) => {
+                vec![(old.display().to_string(), old), (new.display().to_string(), new)]
+            }
+            (None, Some(rev)) => match cli::git::tree(&rev, &rules) {
+                Ok((root, old)) => {
+                    cleanup = Some(root);
+                    vec![(format!("{} at {rev}", rules.display()), old), (rules.display().to_string(), rules)]
+                }
+                Err(message) => {
+                    report(&[Diagnostic::error("tenet::replay::git", message)], &Sources::default());
+                    return 1;
+                }
+            },
+            (None, None) => vec![(rules.display().to_string(), rules)],
+        };
+        let format = match format {
+            DiffFormat::Text => cli::replay::ReplayFormat::Text,
+            DiffFormat::Markdown => cli::replay::ReplayFormat::Markdown,
+            DiffFormat::Json => cli::replay::ReplayFormat::Json,
+        };
+        let options = cli::replay::Options { sides, archives, as_of, format, outcomes, partitions };
+        let (code, text, diagnostics, sources) = cli::replay::run(&options);
+        if let Some(root) = cleanup {
+            let _ = std::fs::remove_dir_all(root);
         }
-    };
-    let prefix = String::from_utf8_lossy(&git(&["rev-parse", "--show-prefix"])?).trim().to_string();
-    let relative = path.to_string_lossy().trim_start_matches("./").trim_end_matches('/').to_string();
-    let full = format!("{prefix}{relative}");
-    let listing = git(&["ls-tree", "-r", "--name-only", "--full-tree", rev, "--", &full])?;
-    let files: Vec<String> = String::from_utf8_lossy(&listing).lines().map(str::to_string).collect();
-    if files.is_empty() {
-        return Err(format!("there is nothing at `{relative}` in revision `{rev}`"));
+        report(&diagnostics, &sources);
+        let _ = std::io::stdout().write_all(text.as_bytes());
+        code
     }
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_nanos());
-    let root = std::env::temp_dir().join(format!("tenet-diff-{}-{nanos}", std::process::id()));
-    for file in &files {
-        let bytes = git(&["show", &format!("{rev}:{file}")])?;
-        let inside = file.strip_prefix(&prefix).unwrap_or(file);
-        let target = root.join(inside);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|error| format!("cannot write {}: {error}", parent.display()))?;
-        }
-        std::fs::write(&target, bytes).map_err(|error| format!("cannot write {}: {error}", target.display()))?;
+    #[cfg(not(feature = "replay"))]
+    {
+        let _ = (archives, rules, pair, git, as_of, format, outcomes, partitions);
+        let diagnostic = Diagnostic::error("tenet::replay::not_built", "this tenet was built without `tenet replay`")
+            .help("install it with the feature: `cargo install --path . --features replay`");
+        report(&[diagnostic], &Sources::default());
+        2
     }
-    Ok((root.clone(), root.join(relative)))
 }
 
 /// `tenet fmt`: (0 or 1, diagnostics, the sources they point into).

@@ -584,6 +584,25 @@ impl<'a> Report<'a> {
         self.outcome.violations.iter().filter_map(|index| self.program.assertions.get(*index)).collect()
     }
 
+    /// Each `one of` outcome by name with the value it took (`None` when no rule set
+    /// it): what a service counts its decisions by, a label of few values.
+    pub fn chosen(&self) -> Vec<(&'a str, Option<&'a str>)> {
+        let program = self.program;
+        program
+            .outcomes
+            .iter()
+            .zip(&self.outcome.values)
+            .filter(|(def, _)| matches!(def.kind, OutcomeKind::One(_)))
+            .map(|(def, value)| {
+                let chosen = match value {
+                    OutcomeValue::One(Some(Value::Enum(id, index))) => Some(enum_name(&program.enums, *id, *index)),
+                    _ => None,
+                };
+                (def.name.as_str(), chosen)
+            })
+            .collect()
+    }
+
     /// The JSON output: declared outcomes, `rules`, `conflicts`, and with `explain` the explanation.
     pub fn json(&self, explain: bool) -> Json {
         let mut map = Map::new();

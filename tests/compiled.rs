@@ -106,7 +106,7 @@ fn compare(name: &str, program: &Program) -> String {
     dates.sort();
     dates.dedup();
     let mut random = Random(0x9E37_79B9_7F4A_7C15);
-    let (mut compared, mut with_errors, mut fired) = (0usize, 0usize, 0usize);
+    let (mut compared, mut with_errors, mut fired, mut provisional) = (0usize, 0usize, 0usize, 0usize);
     let mut candidates: Vec<usize> = Vec::new();
     let mut scratch = Vec::new();
     for as_of in &dates {
@@ -135,6 +135,17 @@ fn compare(name: &str, program: &Program) -> String {
                 let report = Report::new(program, &facts, &reference);
                 assert_eq!(report.json_line(true), report.json(true).to_string(), "{name}: json_line differs");
             }
+            // A service decides through the index and reports the outcomes the facts
+            // left out could change: the same JSON as the tree walker and its dependencies.
+            if compared % 200 == 0 {
+                let dependencies = tenet::analysis::depend::dependencies(program, &facts, &reference);
+                let expected =
+                    Report::new(program, &facts, &reference).with_dependencies(&dependencies, true).json(false);
+                let (outcome, found) = tenet::analysis::depend::decide_with_dependencies(program, &index, &facts);
+                let got = Report::new(program, &facts, &outcome).with_dependencies(&found, true).json(false);
+                assert_eq!(expected, got, "{name}: decide_with_dependencies differs on {facts:?}");
+                provisional += usize::from(!found.outcomes.is_empty());
+            }
             compared += 1;
             with_errors += usize::from(!reference.errors.is_empty());
             fired += reference.fired.len();
@@ -149,6 +160,7 @@ fn compare(name: &str, program: &Program) -> String {
     let _ = writeln!(out, "rules: {}, tried on every request: {}", program.rules.len(), index.unindexed());
     let _ = writeln!(out, "dates: {}, requests: {compared} (with out-of-range errors: {with_errors})", dates.len());
     let _ = writeln!(out, "rules fired: {fired}");
+    let _ = writeln!(out, "provisional among those decided with their dependencies: {provisional}");
     let _ = writeln!(out, "candidates per request: median {median}, max {max}");
     out
 }

@@ -11,5 +11,6 @@ pub mod analyze;
 pub mod depend;
 pub mod domain;
 pub mod report;
+pub mod sample;
 pub mod space;
 pub mod symbolic;

@@ -166,10 +166,20 @@ impl Space {
     /// A witness as the facts JSON of a request on `as_of`: facts left out
     /// are not written.
     pub fn witness_json(&self, classes: &[usize], as_of: Date) -> Json {
+        self.request_json(classes, as_of, true)
+    }
+
+    /// [`Space::witness_json`] with every fact written, also those whose class
+    /// is the one of leaving them out (their default).
+    pub fn witness_json_complete(&self, classes: &[usize], as_of: Date) -> Json {
+        self.request_json(classes, as_of, false)
+    }
+
+    fn request_json(&self, classes: &[usize], as_of: Date, leave_out: bool) -> Json {
         let mut root = serde_json::Map::new();
         root.insert(self.as_of_path.clone(), Json::String(as_of.to_string()));
         for (fact, class) in self.facts.iter().zip(classes) {
-            if fact.omitted == Some(*class) {
+            if leave_out && fact.omitted == Some(*class) {
                 continue;
             }
             let Some(Some(value)) = fact.values.get(*class) else { continue };

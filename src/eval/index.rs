@@ -39,6 +39,8 @@ pub struct Index {
     /// Blocks whose `applies when` can go out of range: tested for every request,
     /// so that the error is reported whether or not one of their rules is a candidate.
     pub(super) eager_blocks: Vec<usize>,
+    /// The facts some rule's or block's condition reads, in order.
+    read: Vec<FactId>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -90,6 +92,11 @@ struct Key {
 }
 
 impl Index {
+    /// The facts some rule's or block's condition reads (through terms too), in order.
+    pub fn read_facts(&self) -> &[FactId] {
+        &self.read
+    }
+
     pub fn new(program: &Program) -> Index {
         let mut position = vec![0u32; program.rules.len()];
         for (at, rule) in program.order.iter().enumerate() {
@@ -161,7 +168,13 @@ impl Index {
             .map(|block| block.applies.as_ref().and_then(|applies| code.condition(program, &applies.expr)))
             .collect();
         let order = program.order.iter().map(|rule| *rule as u32).collect();
-        Index { groups, always, order, filters, code, blocks, eager_blocks }
+        let conditions = program.rules.iter().flat_map(|rule| &rule.when);
+        let applies = program.blocks.iter().filter_map(|block| block.applies.as_ref());
+        let mut read: Vec<FactId> =
+            conditions.chain(applies).flat_map(|condition| condition.facts.iter().copied()).collect();
+        read.sort_unstable();
+        read.dedup();
+        Index { groups, always, order, filters, code, blocks, eager_blocks, read }
     }
 
     /// Whether a candidate can still fire: in force, and the conditions tested
