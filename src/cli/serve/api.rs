@@ -137,12 +137,21 @@ async fn decide(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    answered(&service, "decide", decide_request(&service, query, &headers, body)).await
+}
+
+/// The answer to a request, a problem document for an error, counted and timed.
+async fn answered(
+    service: &Service,
+    endpoint: &'static str,
+    work: impl std::future::Future<Output = Result<Response, Problem>>,
+) -> Response {
     let started = Instant::now();
-    let response = match decide_request(&service, query, &headers, body).await {
+    let response = match work.await {
         Ok(response) => response,
         Err(problem) => problem.counted(&service.metrics).response(),
     };
-    service.metrics.request("decide", response.status(), started.elapsed());
+    service.metrics.request(endpoint, response.status(), started.elapsed());
     response
 }
 
@@ -181,13 +190,7 @@ async fn batch(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let started = Instant::now();
-    let response = match batch_request(&service, query, &headers, body).await {
-        Ok(response) => response,
-        Err(problem) => problem.counted(&service.metrics).response(),
-    };
-    service.metrics.request("batch", response.status(), started.elapsed());
-    response
+    answered(&service, "batch", batch_request(&service, query, &headers, body)).await
 }
 
 async fn batch_request(
