@@ -346,6 +346,18 @@ fn file_changes_reload_and_broken_edits_keep_the_old_rules() {
     assert_eq!(answer.status, 200);
     assert_eq!(answer.json()["receipt"]["rules"], changed["hash"]);
     assert!(server.stderr().contains("do not check"), "{}", server.stderr());
+    // A single rule file, saved as editors do: a new file renamed over the old one.
+    std::fs::write(&file, &good).unwrap_or_default();
+    let single = Server::start(&file, &[]);
+    let before = single.send("GET", "/v1/rules", b"").json()["hash"].clone();
+    let saved = dir.join(".rules.tenet.swp");
+    std::fs::write(&saved, &other).unwrap_or_default();
+    std::fs::rename(&saved, &file).unwrap_or_default();
+    let started = Instant::now();
+    while single.send("GET", "/v1/rules", b"").json()["hash"] == before {
+        assert!(started.elapsed() < Duration::from_secs(20), "a save by renaming was not picked up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

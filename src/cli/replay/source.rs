@@ -238,11 +238,12 @@ impl Iterator for Batches {
             }
             let number = self.line;
             self.line += 1;
-            let text = String::from_utf8_lossy(&line);
-            let text = text.trim();
-            if text.is_empty() {
+            if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
+            // A line that is not UTF-8 is not a request: it is passed on empty, so that
+            // it counts as unreadable (`tenet::facts::syntax`), never as something else.
+            let text = std::str::from_utf8(&line).map_or("", str::trim);
             sources.append_value(format!("{}:{number}", self.name));
             requests.append_value(request_of(text));
             rows += 1;

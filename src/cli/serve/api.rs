@@ -355,10 +355,10 @@ fn with_member(out: &mut Vec<u8>, name: &str, value: &[u8]) {
     }
 }
 
-/// A JSON document on one line: as sent when it has no line break, otherwise
-/// written again without whitespace (numbers keep their digits).
+/// A JSON document on one line: as sent (without a byte-order mark) when it has no
+/// line break, otherwise written again without whitespace (numbers keep their digits).
 fn compact(bytes: &[u8], out: &mut Vec<u8>) {
-    let text = bytes.trim_ascii();
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes).trim_ascii();
     if !text.contains(&b'\n') && !text.contains(&b'\r') {
         out.extend_from_slice(text);
         return;

@@ -184,11 +184,19 @@ impl Current {
 
 /// Watches the rule files (inotify and the like): each change asks for a reload.
 /// Bursts of events (an editor saving, `git checkout`) become one reload, since
-/// the channel holds one request and the reload waits for the burst to settle.
+/// the channel holds one request and the reload waits for the burst to settle. A
+/// single rule file is watched through its directory, so that an editor that saves
+/// by writing a new file and renaming it over the old one is still seen.
 pub fn watch(path: &Path, reload: Sender<()>) -> Option<notify::RecommendedWatcher> {
     use notify::Watcher as _;
+    let file = path.is_file().then(|| path.file_name().map(std::ffi::OsStr::to_os_string)).flatten();
+    let watched_file = file.clone();
     let handler = move |event: notify::Result<notify::Event>| {
-        if event.is_ok_and(|event| !event.kind.is_access() && !event.kind.is_other()) {
+        let Ok(event) = event else { return };
+        let about_the_file = watched_file
+            .as_ref()
+            .is_none_or(|name| event.paths.iter().any(|changed| changed.file_name() == Some(name.as_os_str())));
+        if about_the_file && !event.kind.is_access() && !event.kind.is_other() {
             let _ = reload.try_send(());
         }
     };
@@ -201,7 +209,14 @@ pub fn watch(path: &Path, reload: Sender<()>) -> Option<notify::RecommendedWatch
             return None;
         }
     };
-    if let Err(error) = watcher.watch(path, notify::RecursiveMode::Recursive) {
+    let (target, mode) = match (&file, path.parent()) {
+        (Some(_), Some(parent)) => {
+            let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+            (parent, notify::RecursiveMode::NonRecursive)
+        }
+        _ => (path, notify::RecursiveMode::Recursive),
+    };
+    if let Err(error) = watcher.watch(target, mode) {
         eprintln!("tenet serve: cannot watch {} ({error}); reload with SIGHUP or POST /v1/reload", path.display());
         return None;
     }
