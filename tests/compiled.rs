@@ -108,6 +108,7 @@ fn compare(name: &str, program: &Program) -> String {
     let mut random = Random(0x9E37_79B9_7F4A_7C15);
     let (mut compared, mut with_errors, mut fired, mut provisional) = (0usize, 0usize, 0usize, 0usize);
     let mut candidates: Vec<usize> = Vec::new();
+    let mut standing: Vec<usize> = Vec::new();
     let mut scratch = Vec::new();
     for as_of in &dates {
         let classes = domains(program, *as_of);
@@ -151,6 +152,7 @@ fn compare(name: &str, program: &Program) -> String {
             fired += reference.fired.len();
             index.candidates(&facts, &mut scratch);
             candidates.push(scratch.len());
+            standing.push(index.after_literals(&facts, &scratch));
         }
     }
     candidates.sort_unstable();
@@ -162,6 +164,10 @@ fn compare(name: &str, program: &Program) -> String {
     let _ = writeln!(out, "rules fired: {fired}");
     let _ = writeln!(out, "provisional among those decided with their dependencies: {provisional}");
     let _ = writeln!(out, "candidates per request: median {median}, max {max}");
+    standing.sort_unstable();
+    let median = standing.get(standing.len() / 2).copied().unwrap_or(0);
+    let max = standing.last().copied().unwrap_or(0);
+    let _ = writeln!(out, "left by the literals: median {median}, max {max}");
     out
 }
 

@@ -146,12 +146,12 @@ impl Code {
         if depth > MAX_DEPTH {
             return false;
         }
-        let src = |expr: &Expr| match expr {
+        let src = |expr: &Expr| match super::unalias(program, expr) {
             Expr::Fact(fact) => Some(Src::Fact(*fact)),
             Expr::Outcome(outcome) => Some(Src::Outcome(*outcome)),
             _ => None,
         };
-        let fact_of = |expr: &Expr| match expr {
+        let fact_of = |expr: &Expr| match super::unalias(program, expr) {
             Expr::Fact(fact) => Some(*fact),
             _ => None,
         };
@@ -337,36 +337,54 @@ impl Code {
         self.run(range, state, stack)
     }
 
-    /// One op's truth, combinators taking theirs from the stack.
+    /// One op's truth, combinators taking theirs from the stack. Inlined into
+    /// the loops, with the common cases (a term already computed, a combinator)
+    /// handled here and the rest out of line: most ops are a term's known value.
+    #[inline]
     fn step(&self, op: &Op, state: &State<'_>, stack: &mut Vec<Option<bool>>) -> Option<bool> {
         match op {
+            Op::Term { index, body } => {
+                let cell = state.terms.get(*index as usize)?;
+                match cell.get() {
+                    Some(known) => match known {
+                        Some(Value::Bool(truth)) => Some(*truth),
+                        _ => None,
+                    },
+                    None => self.term(cell, *body, state, stack),
+                }
+            }
             Op::Not => stack.pop().flatten().map(|truth| !truth),
             Op::And(n) | Op::Or(n) | Op::Otherwise(n) => {
                 let from = stack.len().saturating_sub(*n as usize);
-                let parts = stack.drain(from..);
-                match op {
+                let parts = stack.get(from..).unwrap_or(&[]).iter().copied();
+                let truth = match op {
                     Op::And(_) => kleene(parts, false),
                     Op::Or(_) => kleene(parts, true),
-                    _ => parts.into_iter().flatten().next(),
-                }
-            }
-            Op::Term { index, body } => {
-                let cell = state.terms.get(*index as usize)?;
-                if let Some(known) = cell.get() {
-                    return match known {
-                        Some(Value::Bool(truth)) => Some(*truth),
-                        _ => None,
-                    };
-                }
-                let truth = self.run(*body, state, stack);
-                let _ = cell.set(truth.map(Value::Bool));
+                    _ => parts.flatten().next(),
+                };
+                stack.truncate(from);
                 truth
             }
             leaf => self.leaf(leaf, state),
         }
     }
 
+    /// A term's value the first time it is asked for, kept for the rest of the request.
+    #[inline(never)]
+    fn term(
+        &self,
+        cell: &std::cell::OnceCell<Option<Value>>,
+        body: (u32, u32),
+        state: &State<'_>,
+        stack: &mut Vec<Option<bool>>,
+    ) -> Option<bool> {
+        let truth = self.run(body, state, stack);
+        let _ = cell.set(truth.map(Value::Bool));
+        truth
+    }
+
     /// The truth of one test (`None` for a combinator, which [`Code::step`] handles).
+    #[inline(never)]
     fn leaf(&self, op: &Op, state: &State<'_>) -> Option<bool> {
         let facts = state.facts;
         match op {
@@ -385,6 +403,12 @@ impl Code {
             },
             Op::InList { src, items, negated } => {
                 read(state, *src, |known| items.iter().any(|item| item.same(known)) != *negated)
+            }
+            // A set outcome's members are looked at where they are, not gathered into a list.
+            Op::ListHas { src: Src::Outcome(outcome), value: Value::Enum(_, member), negated }
+                if state.is_set(*outcome) =>
+            {
+                Some(state.sets.get(outcome.0 as usize)?.contains(member) != *negated)
             }
             Op::ListHas { src, value, negated } => read(state, *src, |known| match known {
                 Value::List(items) => Some(items.iter().any(|item| item.same(value)) != *negated),
@@ -426,7 +450,10 @@ impl Code {
 fn read<R>(state: &State<'_>, src: Src, f: impl FnOnce(&Value) -> R) -> Option<R> {
     match src {
         Src::Fact(fact) => state.facts.get(fact).map(f),
-        Src::Outcome(outcome) => state.read_outcome(outcome).as_ref().map(f),
+        Src::Outcome(outcome) => match state.agreed_one(outcome) {
+            Some(agreed) => agreed.map(f),
+            None => state.read_outcome(outcome).as_ref().map(f),
+        },
     }
 }
 

@@ -16,6 +16,8 @@
 //! before it can go out of range (the only effect a failing condition has).
 
 use super::compile::Code;
+use super::literals::{Literals, Needs};
+use super::unalias;
 use crate::check::{Expr, FactId, Program};
 use crate::facts::Facts;
 use crate::value::{Type, Value};
@@ -41,6 +43,10 @@ pub struct Index {
     pub(super) eager_blocks: Vec<usize>,
     /// The facts some rule's or block's condition reads, in order.
     read: Vec<FactId>,
+    /// Per assertion, its conditions and its claim, compiled, if they all compile.
+    pub(super) assertions: Vec<Option<Assertion>>,
+    /// The request's yes/no and enumeration facts as bits, and what each rule needs of them.
+    pub(super) literals: Literals,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -48,8 +54,17 @@ struct Filter {
     from: Option<jiff::civil::Date>,
     until: Option<jiff::civil::Date>,
     code: (u32, u32),
+    /// The literals its leading conditions need: tested before the code.
+    needs: Needs,
     /// Every condition of the rule is compiled: when they hold, so does the rule's `when`.
     complete: bool,
+}
+
+/// An assertion compiled: its conditions (a run of checks, [`Code::all_hold`]) and its claim.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Assertion {
+    pub(super) when: (u32, u32),
+    pub(super) claim: (u32, u32),
 }
 
 /// What the compiled conditions say of a candidate.
@@ -109,10 +124,12 @@ impl Index {
         let mut filed: std::collections::BTreeMap<Lookup, Vec<(u64, u32)>> = std::collections::BTreeMap::new();
         let mut always = Vec::new();
         let (mut filters, mut code) = (Vec::new(), Code::default());
+        let mut literals = Literals::new(program);
         for (index, rule) in program.rules.iter().enumerate() {
             let mut keys: Vec<Key> = Vec::new();
             let start = code.len();
             let mut compiled = 0;
+            let mut leading = Vec::new();
             for condition in &rule.when {
                 // A key must not sit behind (or beside) a condition that can go out of
                 // range: the tree walker would report that error before the key stops it.
@@ -120,6 +137,7 @@ impl Index {
                 if errs.expr(&condition.expr) {
                     break;
                 }
+                leading.push(&condition.expr);
                 collect_keys(program, &condition.expr, &mut keys, 0);
                 if code.condition(program, &condition.expr).is_some() {
                     code.check();
@@ -127,7 +145,8 @@ impl Index {
                 }
             }
             let complete = compiled == rule.when.len();
-            filters.push(Filter { from: rule.from, until: rule.until, code: (start, code.len()), complete });
+            let needs = literals.needs(program, leading.into_iter());
+            filters.push(Filter { from: rule.from, until: rule.until, code: (start, code.len()), needs, complete });
             let Some((lookup, entries)) = choose(&keys) else {
                 always.push(at(index));
                 continue;
@@ -167,6 +186,8 @@ impl Index {
             .iter()
             .map(|block| block.applies.as_ref().and_then(|applies| code.condition(program, &applies.expr)))
             .collect();
+        let assertions =
+            program.assertions.iter().map(|assertion| compile_assertion(program, assertion, &mut code)).collect();
         let order = program.order.iter().map(|rule| *rule as u32).collect();
         let conditions = program.rules.iter().flat_map(|rule| &rule.when);
         let applies = program.blocks.iter().filter_map(|block| block.applies.as_ref());
@@ -174,20 +195,22 @@ impl Index {
             conditions.chain(applies).flat_map(|condition| condition.facts.iter().copied()).collect();
         read.sort_unstable();
         read.dedup();
-        Index { groups, always, order, filters, code, blocks, eager_blocks, read }
+        Index { groups, always, order, filters, code, blocks, eager_blocks, read, assertions, literals }
     }
 
     /// Whether a candidate can still fire: in force, and the conditions tested
-    /// here hold. [`Test::Fails`] only when the tree walker would find the same.
+    /// here hold (its literals against the request's `bits` first, then its
+    /// compiled code). [`Test::Fails`] only when the tree walker would find the same.
     pub(super) fn test(
         &self,
         rule: usize,
         state: &super::State<'_>,
         as_of: jiff::civil::Date,
+        bits: &[u64],
         stack: &mut Vec<Option<bool>>,
     ) -> Test {
         let Some(filter) = self.filters.get(rule) else { return Test::Walk };
-        if !super::in_force(as_of, filter.from, filter.until) {
+        if !super::in_force(as_of, filter.from, filter.until) || !self.literals.hold(filter.needs, bits) {
             return Test::Fails;
         }
         if !self.code.all_hold(filter.code, state, stack) {
@@ -233,10 +256,34 @@ impl Index {
         }
     }
 
+    /// Of the candidates in `rules` (from [`Index::candidates`]), how many the
+    /// request's literals leave standing: the ones the compiled code then runs for.
+    pub fn after_literals(&self, facts: &Facts, rules: &[u32]) -> usize {
+        let mut bits = Vec::new();
+        self.literals.bits(facts, &mut bits);
+        let needs = |rule: &&u32| {
+            self.filters.get(**rule as usize).is_none_or(|filter| self.literals.hold(filter.needs, &bits))
+        };
+        rules.iter().filter(needs).count()
+    }
+
     /// How many rules have no key and are tried on every request.
     pub fn unindexed(&self) -> usize {
         self.always.len()
     }
+}
+
+/// An assertion's conditions as a run of checks and its claim, if all of them compile
+/// (what compiles cannot go out of range: its truth is all there is to it).
+fn compile_assertion(program: &Program, assertion: &crate::check::AssertionDef, code: &mut Code) -> Option<Assertion> {
+    let start = code.len();
+    for when in &assertion.when {
+        code.condition(program, &when.expr)?;
+        code.check();
+    }
+    let when = (start, code.len());
+    let claim = code.condition(program, &assertion.claim.expr)?;
+    Some(Assertion { when, claim })
 }
 
 impl Group {
@@ -332,20 +379,20 @@ fn key(program: &Program, expr: &Expr) -> Option<Key> {
             Expr::Fact(fact) if is_bool(program, *fact) => scalar(fact, vec![0]),
             _ => None,
         },
-        Expr::Is { left, right, negated: false } => match (left.as_ref(), right.as_ref()) {
+        Expr::Is { left, right, negated: false } => match (unalias(program, left), unalias(program, right)) {
             (Expr::Fact(fact), Expr::Const(value)) | (Expr::Const(value), Expr::Fact(fact)) => {
                 scalar(fact, vec![scalar_key(value)?])
             }
             _ => None,
         },
-        Expr::InEnums { left, members, negated: false } => match left.as_ref() {
+        Expr::InEnums { left, members, negated: false } => match unalias(program, left) {
             Expr::Fact(fact) => {
                 let values = members.iter().enumerate().filter(|(_, on)| **on).map(|(at, _)| at as u32).collect();
                 scalar(fact, values)
             }
             _ => None,
         },
-        Expr::In { left, right, negated: false } => match (left.as_ref(), right.as_ref()) {
+        Expr::In { left, right, negated: false } => match (unalias(program, left), unalias(program, right)) {
             (Expr::Const(value), Expr::Fact(fact)) => listed(fact, vec![scalar_key(value)?]),
             (Expr::Fact(fact), Expr::Const(Value::List(items))) => {
                 scalar(fact, items.iter().map(scalar_key).collect::<Option<Vec<u32>>>()?)
@@ -354,13 +401,13 @@ fn key(program: &Program, expr: &Expr) -> Option<Key> {
         },
         // `any c in list satisfies c in [..]` / `c is X`: some element must be one of them.
         Expr::Quantified { all: false, list, body } => {
-            let Expr::Fact(fact) = list.as_ref() else { return None };
+            let Expr::Fact(fact) = unalias(program, list) else { return None };
             match body.as_ref() {
                 Expr::InEnums { left, members, negated: false } if matches!(left.as_ref(), Expr::Var(0)) => {
                     let values = members.iter().enumerate().filter(|(_, on)| **on).map(|(at, _)| at as u32).collect();
                     listed(fact, values)
                 }
-                Expr::Is { left, right, negated: false } => match (left.as_ref(), right.as_ref()) {
+                Expr::Is { left, right, negated: false } => match (unalias(program, left), unalias(program, right)) {
                     (Expr::Var(0), Expr::Const(value)) | (Expr::Const(value), Expr::Var(0)) => {
                         listed(fact, vec![scalar_key(value)?])
                     }

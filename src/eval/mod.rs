@@ -5,6 +5,7 @@
 mod compile;
 mod expr;
 mod index;
+mod literals;
 
 pub use index::Index;
 
@@ -13,7 +14,7 @@ use std::collections::BTreeMap;
 use jiff::civil::Date;
 
 use crate::ast::{Level, Strength};
-use crate::check::{EffectKind, OutcomeId, OutcomeKind, Program};
+use crate::check::{EffectKind, Expr, OutcomeId, OutcomeKind, Program};
 use crate::facts::Facts;
 use crate::value::Value;
 
@@ -204,15 +205,35 @@ pub fn decide(program: &Program, index: &Index, facts: &Facts) -> Outcome {
     }
     let mut candidates = Vec::new();
     index.candidates(facts, &mut candidates);
+    let mut bits = Vec::new();
+    index.literals.bits(facts, &mut bits);
     let mut stack = Vec::new();
     for rule in candidates {
-        match index.test(rule as usize, &state, as_of, &mut stack) {
+        match index.test(rule as usize, &state, as_of, &bits, &mut stack) {
             index::Test::Fails => {}
             index::Test::Holds => state.rule(rule as usize, as_of, true, &mut env),
             index::Test::Walk => state.rule(rule as usize, as_of, false, &mut env),
         }
     }
     state.end(as_of, &mut env)
+}
+
+/// What a term stands for when it only names a fact (`term requester means
+/// request.authority.country`), followed through such terms; any other
+/// expression as it is. Reading the one is reading the other, so the compiled
+/// code, the index and the literals test the fact itself.
+pub(super) fn unalias<'e>(program: &'e Program, mut expr: &'e Expr) -> &'e Expr {
+    // Terms nest no deeper than the checker allows; this bounds a malformed program.
+    for _ in 0..64 {
+        match expr {
+            Expr::Term(index) => match program.terms.get(*index) {
+                Some(body @ (Expr::Fact(_) | Expr::Term(_))) => expr = body,
+                _ => return expr,
+            },
+            _ => return expr,
+        }
+    }
+    expr
 }
 
 /// Whether something in force from `from` until `until` (both inclusive) is in force on `as_of`.
@@ -384,13 +405,20 @@ impl<'a> State<'a> {
         }
     }
 
-    /// The assertions whose conditions hold and whose claim comes out against them.
+    /// The assertions whose conditions hold and whose claim comes out against them
+    /// (compiled, from [`decide`], where they compile).
     fn violations(&self, env: &mut Vec<Value>) -> Vec<usize> {
-        let mut violated = |assertion: &crate::check::AssertionDef| {
+        let mut stack = Vec::new();
+        let mut violated = |(index, assertion): &(usize, &crate::check::AssertionDef)| {
+            let compiled = self.index.and_then(|compiled| Some((compiled, (*compiled.assertions.get(*index)?)?)));
+            if let Some((compiled, code)) = compiled {
+                return compiled.code.all_hold(code.when, self, &mut stack)
+                    && compiled.code.truth(code.claim, self, &mut stack) == Some(!assertion.always);
+            }
             let applies = assertion.when.iter().all(|when| self.truth(&when.expr, env) == Some(true));
             applies && self.truth(&assertion.claim.expr, env) == Some(!assertion.always)
         };
-        let found = self.program.assertions.iter().enumerate().filter(|(_, assertion)| violated(assertion));
+        let found = self.program.assertions.iter().enumerate().filter(|entry| violated(entry));
         let found = found.map(|(index, _)| index).collect();
         self.out_of_range.set(false);
         found
@@ -441,6 +469,18 @@ impl<'a> State<'a> {
             }
             _ => None,
         }
+    }
+
+    /// A single-valued outcome's value as it stands, borrowed: `None` for other kinds.
+    fn agreed_one(&self, id: OutcomeId) -> Option<Option<&Value>> {
+        match self.program.outcome(id)?.kind {
+            OutcomeKind::One(_) => Some(self.agreed(self.ones.get(id.0 as usize).map_or(&[][..], Vec::as_slice))),
+            _ => None,
+        }
+    }
+
+    fn is_set(&self, id: OutcomeId) -> bool {
+        self.program.outcome(id).is_some_and(|def| matches!(def.kind, OutcomeKind::Set(_)))
     }
 
     fn read_key(&self, id: OutcomeId, key: &str) -> Option<Value> {

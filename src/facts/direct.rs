@@ -1,6 +1,6 @@
 //! Facts straight from JSON text into their slots, in one pass, led by the
-//! vocabulary: no generic JSON tree is built, fields are looked up as they are
-//! read, enumeration values by binary search.
+//! vocabulary: no generic JSON tree is built, fields and enumeration values
+//! are looked up by hash as they are read.
 //!
 //! This reader only ever says "these are the facts" or "not here": anything it
 //! does not accept as it stands (an unknown or repeated field, a value of the
@@ -9,24 +9,97 @@
 //! exactly as before. A valid request is read once; an invalid one costs a
 //! second reading, which only the error path pays.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use serde::Deserialize as _;
 use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
 
 use super::{Facts, Node, Schema, days, parse_date};
-use crate::check::Program;
-use crate::value::{Type, Value};
+use crate::check::{FactId, Program};
+use crate::value::{EnumId, Type, Value};
+
+/// A fixed hasher: the tables are built once from the vocabulary and never
+/// grow, so a request can at worst make one lookup walk one table.
+type Hasher = foldhash::fast::FixedState;
+
+/// The vocabulary's shape for this reader: each object's fields, each
+/// enumeration's values, by hash.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Table {
+    /// Objects of the vocabulary, the root first.
+    levels: Vec<HashMap<Box<str>, Entry, Hasher>>,
+    /// Per enumeration, its values' indices by name.
+    enums: Vec<HashMap<Box<str>, u32, Hasher>>,
+    /// How many fields all the objects have: each has its own number, `Entry::at`.
+    fields: usize,
+}
+
+/// A field of an object: a fact, or an object, with its number among all fields.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    at: u32,
+    kind: EntryKind,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum EntryKind {
+    Leaf(FactId),
+    Object(u32),
+}
+
+impl Table {
+    pub(super) fn new(program: &Program, root: &BTreeMap<String, Node>) -> Table {
+        let mut table = Table::default();
+        table.level(root);
+        table.enums = program
+            .enums
+            .iter()
+            .map(|def| {
+                def.values.iter().enumerate().map(|(index, value)| (Box::from(value.as_str()), index as u32)).collect()
+            })
+            .collect();
+        table
+    }
+
+    /// Adds an object and those inside it; returns its number.
+    fn level(&mut self, nodes: &BTreeMap<String, Node>) -> u32 {
+        let number = self.levels.len() as u32;
+        self.levels.push(HashMap::default());
+        let mut fields = HashMap::with_capacity_and_hasher(nodes.len(), Hasher::default());
+        for (name, node) in nodes {
+            let at = self.fields as u32;
+            self.fields += 1;
+            let kind = match node {
+                Node::Leaf(id) => EntryKind::Leaf(*id),
+                Node::Object(children) => EntryKind::Object(self.level(children)),
+            };
+            fields.insert(Box::from(name.as_str()), Entry { at, kind });
+        }
+        if let Some(slot) = self.levels.get_mut(number as usize) {
+            *slot = fields;
+        }
+        number
+    }
+
+    /// The index of the value of enumeration `id` named exactly `text`.
+    fn enum_value(&self, id: EnumId, text: &str) -> Option<u32> {
+        self.enums.get(id.0 as usize)?.get(text).copied()
+    }
+}
 
 /// The facts of a valid JSON request (byte-order mark already removed), with
 /// `as_of` replacing the request's own date when given; `None` when the
 /// general reader must look at it.
 pub(super) fn read(program: &Program, schema: &Schema, text: &[u8], as_of: Option<jiff::civil::Date>) -> Option<Facts> {
     let count = program.facts.len();
-    let mut slots = Slots { facts: Facts { values: vec![None; count] }, given: vec![false; count] };
+    let mut slots = Slots {
+        facts: Facts { values: vec![None; count] },
+        given: vec![false; count],
+        seen: vec![false; schema.table.fields],
+    };
     let mut reader = serde_json::Deserializer::from_slice(text);
-    Level { program, schema, level: &schema.root, slots: &mut slots }.deserialize(&mut reader).ok()?;
+    Level { program, table: &schema.table, level: 0, slots: &mut slots }.deserialize(&mut reader).ok()?;
     reader.end().ok()?;
     if let Some(date) = as_of
         && let Some(slot) = slots.facts.values.get_mut(program.as_of.0 as usize)
@@ -40,6 +113,8 @@ struct Slots {
     facts: Facts,
     /// Facts the request gave, null included: only the others take their defaults.
     given: Vec<bool>,
+    /// Fields given so far, by [`Entry::at`]: one given twice is the general reader's to report.
+    seen: Vec<bool>,
 }
 
 impl Slots {
@@ -69,8 +144,8 @@ const GIVE_UP: &str = "not for the direct reader";
 /// An object of the vocabulary at one level.
 struct Level<'a> {
     program: &'a Program,
-    schema: &'a Schema,
-    level: &'a BTreeMap<String, Node>,
+    table: &'a Table,
+    level: u32,
     slots: &'a mut Slots,
 }
 
@@ -90,22 +165,20 @@ impl<'de> Visitor<'de> for Level<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<(), A::Error> {
-        // The nodes given so far in this object: a field given twice is the general reader's to report.
-        let mut seen: Vec<*const Node> = Vec::new();
-        while let Some(node) = entries.next_key_seed(Field(self.level))? {
-            if seen.contains(&(node as *const Node)) {
-                return Err(A::Error::custom(GIVE_UP));
+        let fields = self.table.levels.get(self.level as usize).ok_or_else(|| A::Error::custom(GIVE_UP))?;
+        while let Some(entry) = entries.next_key_seed(Field(fields))? {
+            match self.slots.seen.get_mut(entry.at as usize) {
+                Some(seen) if !*seen => *seen = true,
+                _ => return Err(A::Error::custom(GIVE_UP)),
             }
-            seen.push(node);
-            match node {
-                Node::Object(children) => {
-                    let level =
-                        Level { program: self.program, schema: self.schema, level: children, slots: &mut *self.slots };
+            match entry.kind {
+                EntryKind::Object(level) => {
+                    let level = Level { program: self.program, table: self.table, level, slots: &mut *self.slots };
                     entries.next_value_seed(Nullable(level))?;
                 }
-                Node::Leaf(id) => {
-                    let def = self.program.fact(*id).ok_or_else(|| A::Error::custom(GIVE_UP))?;
-                    let value = entries.next_value_seed(Leaf { schema: self.schema, ty: def.ty })?;
+                EntryKind::Leaf(id) => {
+                    let def = self.program.fact(id).ok_or_else(|| A::Error::custom(GIVE_UP))?;
+                    let value = entries.next_value_seed(Leaf { table: self.table, ty: def.ty })?;
                     if let Some(given) = self.slots.given.get_mut(id.0 as usize) {
                         *given = true;
                     }
@@ -127,25 +200,25 @@ impl<'de> Visitor<'de> for Level<'_> {
 }
 
 /// A field's name, looked up at this level as it is read (no copy of the name).
-struct Field<'a>(&'a BTreeMap<String, Node>);
+struct Field<'a>(&'a HashMap<Box<str>, Entry, Hasher>);
 
-impl<'de, 'a> DeserializeSeed<'de> for Field<'a> {
-    type Value = &'a Node;
+impl<'de> DeserializeSeed<'de> for Field<'_> {
+    type Value = Entry;
 
-    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<&'a Node, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Entry, D::Error> {
         deserializer.deserialize_str(self)
     }
 }
 
-impl<'a> Visitor<'_> for Field<'a> {
-    type Value = &'a Node;
+impl Visitor<'_> for Field<'_> {
+    type Value = Entry;
 
     fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter.write_str("a field of the vocabulary")
     }
 
-    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<&'a Node, E> {
-        self.0.get(key).ok_or_else(|| E::custom(GIVE_UP))
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<Entry, E> {
+        self.0.get(key).copied().ok_or_else(|| E::custom(GIVE_UP))
     }
 }
 
@@ -182,7 +255,7 @@ impl<'de> Visitor<'de> for Nullable<'_> {
 
 /// One fact's value, of its declared type, or null (`None`).
 struct Leaf<'a> {
-    schema: &'a Schema,
+    table: &'a Table,
     ty: Type,
 }
 
@@ -212,17 +285,17 @@ impl<'de> Visitor<'de> for Leaf<'_> {
     fn visit_some<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Option<Value>, D::Error> {
         match self.ty {
             Type::List(scalar) => {
-                let items = deserializer.deserialize_seq(Items { schema: self.schema, ty: scalar.ty() })?;
+                let items = deserializer.deserialize_seq(Items { table: self.table, ty: scalar.ty() })?;
                 Ok(Some(Value::List(Arc::from(items))))
             }
-            ty => Scalar { schema: self.schema, ty }.deserialize(deserializer).map(Some),
+            ty => Scalar { table: self.table, ty }.deserialize(deserializer).map(Some),
         }
     }
 }
 
 /// The items of a list fact.
 struct Items<'a> {
-    schema: &'a Schema,
+    table: &'a Table,
     ty: Type,
 }
 
@@ -235,7 +308,7 @@ impl<'de> Visitor<'de> for Items<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Vec<Value>, A::Error> {
         let mut values = Vec::with_capacity(items.size_hint().unwrap_or(0).min(64));
-        while let Some(value) = items.next_element_seed(Scalar { schema: self.schema, ty: self.ty })? {
+        while let Some(value) = items.next_element_seed(Scalar { table: self.table, ty: self.ty })? {
             values.push(value);
         }
         Ok(values)
@@ -244,7 +317,7 @@ impl<'de> Visitor<'de> for Items<'_> {
 
 /// One value of a scalar type (never null).
 struct Scalar<'a> {
-    schema: &'a Schema,
+    table: &'a Table,
     ty: Type,
 }
 
@@ -266,9 +339,9 @@ impl<'de> DeserializeSeed<'de> for Scalar<'_> {
             Type::Text => deserializer.deserialize_str(Text(|text: &str| Some(Value::Text(Arc::from(text))))),
             Type::Date => deserializer.deserialize_str(Text(|text: &str| parse_date(text).map(Value::Date))),
             Type::Enum(id) => {
-                let schema = self.schema;
+                let table = self.table;
                 deserializer.deserialize_str(Text(move |text: &str| {
-                    schema.enum_value(id, text).map(|index| Value::Enum(id, index))
+                    table.enum_value(id, text).map(|index| Value::Enum(id, index))
                 }))
             }
             Type::List(_) | Type::Months => Err(give_up()),

@@ -38,9 +38,8 @@ impl Facts {
 #[derive(Clone, Debug)]
 pub struct Schema {
     root: BTreeMap<String, Node>,
-    /// Per enumeration, its values sorted by name with their indices: a request's
-    /// value is found by binary search.
-    enums: Vec<Vec<(Box<str>, u32)>>,
+    /// The same shape as the direct reader looks it up: fields and enumeration values by hash.
+    table: direct::Table,
 }
 
 #[derive(Clone, Debug)]
@@ -55,28 +54,8 @@ impl Schema {
         for (index, fact) in program.facts.iter().enumerate() {
             insert(&mut root, &fact.path, FactId(index as u32));
         }
-        let enums = program
-            .enums
-            .iter()
-            .map(|def| {
-                let mut values: Vec<(Box<str>, u32)> = def
-                    .values
-                    .iter()
-                    .enumerate()
-                    .map(|(index, value)| (Box::from(value.as_str()), index as u32))
-                    .collect();
-                values.sort();
-                values
-            })
-            .collect();
-        Schema { root, enums }
-    }
-
-    /// The index of the value of enumeration `id` named exactly `text`.
-    fn enum_value(&self, id: crate::value::EnumId, text: &str) -> Option<u32> {
-        let values = self.enums.get(id.0 as usize)?;
-        let at = values.binary_search_by(|(value, _)| value.as_ref().cmp(text)).ok()?;
-        values.get(at).map(|(_, index)| *index)
+        let table = direct::Table::new(program, &root);
+        Schema { root, table }
     }
 }
 

@@ -1,0 +1,251 @@
+//! A request's yes/no and enumeration facts as bits, and each rule's literal
+//! conditions as masks over them: most candidates the index returns fail on a
+//! test of such a fact, and a mask rejects them in a few word operations
+//! instead of a run through the compiled code.
+//!
+//! A fact with literal bits has one bit per value it can take (`false` and
+//! `true` for a yes/no): the bit of its value is set, none when it is absent;
+//! for a list of enumeration values, the bit of each value in the list. A
+//! literal condition is a set of bits one of which must be set (`region in
+//! [eu, uk]`, `kind is not k3`, `not urgent`, `CN in data.storage_countries`,
+//! `any c in data.categories satisfies c in [...]`); a rule's literals are those that
+//! must hold for its leading conditions to hold (the conditions themselves,
+//! the conjuncts of an `and`, a term's body). When one of them has none of its
+//! bits set, its condition is false or unknown: the rule cannot fire, exactly as
+//! the compiled code would find. Only conditions before the first that can go
+//! out of range are read, so leaving the rule out hides no error either.
+
+use crate::check::{Expr, FactId, Program};
+use crate::facts::Facts;
+use crate::value::{Scalar, Type, Value};
+
+/// Where each fact's bits are, and every rule's literals, built once per program.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Literals {
+    /// Facts with bits, in fact order.
+    facts: Vec<Slot>,
+    /// By fact index: its entry in `facts`, if it has bits.
+    of_fact: Vec<Option<u32>>,
+    /// Words of bits per request.
+    words: usize,
+    /// (word, mask) pairs: runs of them make up the rules' needs.
+    masks: Vec<(u32, u64)>,
+    /// Literals of more than one bit: each a range of `masks`, one of whose bits must be set.
+    clauses: Vec<(u32, u32)>,
+}
+
+/// A fact with bits: its first bit and how many values it has.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    fact: FactId,
+    first: u32,
+    values: u32,
+    kind: Kind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    YesNo,
+    Enum,
+    /// A list of enumeration values: a bit per value it holds.
+    List,
+}
+
+/// What a rule's leading conditions need of the bits.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Needs {
+    /// A range of `masks`: every bit of each must be set (literals of one bit, merged).
+    all: (u32, u32),
+    /// A range of `clauses`.
+    any: (u32, u32),
+}
+
+/// Terms nest no deeper than this here (the checker bounds them; this bounds a malformed program).
+const MAX_DEPTH: usize = 64;
+
+impl Literals {
+    pub(super) fn new(program: &Program) -> Literals {
+        let mut literals = Literals { of_fact: vec![None; program.facts.len()], ..Literals::default() };
+        let mut next = 0u32;
+        for (index, def) in program.facts.iter().enumerate() {
+            let (values, kind) = match def.ty {
+                Type::Bool => (2, Kind::YesNo),
+                Type::Enum(id) => (program.enum_values(id).len() as u32, Kind::Enum),
+                Type::List(Scalar::Enum(id)) => (program.enum_values(id).len() as u32, Kind::List),
+                _ => continue,
+            };
+            if let Some(slot) = literals.of_fact.get_mut(index) {
+                *slot = Some(literals.facts.len() as u32);
+            }
+            literals.facts.push(Slot { fact: FactId(index as u32), first: next, values, kind });
+            next += values;
+        }
+        literals.words = (next as usize).div_ceil(64);
+        literals
+    }
+
+    /// Files the literals of a rule's leading conditions (those that cannot go out of range).
+    pub(super) fn needs<'e>(&mut self, program: &Program, conditions: impl Iterator<Item = &'e Expr>) -> Needs {
+        let mut clauses: Vec<Vec<u32>> = Vec::new();
+        for condition in conditions {
+            self.collect(program, condition, &mut clauses, 0);
+        }
+        let start = self.masks.len() as u32;
+        let mut single: Vec<(u32, u64)> = Vec::new();
+        for bits in clauses.iter().filter(|bits| bits.len() == 1) {
+            for &bit in bits {
+                let word = bit / 64;
+                match single.iter_mut().find(|(at, _)| *at == word) {
+                    Some((_, mask)) => *mask |= 1 << (bit % 64),
+                    None => single.push((word, 1 << (bit % 64))),
+                }
+            }
+        }
+        single.sort_unstable();
+        self.masks.extend(single);
+        let all = (start, self.masks.len() as u32);
+        let first = self.clauses.len() as u32;
+        for bits in clauses.iter().filter(|bits| bits.len() != 1) {
+            let from = self.masks.len() as u32;
+            for &bit in bits {
+                let word = bit / 64;
+                match self.masks.get_mut(from as usize..).and_then(|run| run.iter_mut().find(|(at, _)| *at == word)) {
+                    Some((_, mask)) => *mask |= 1 << (bit % 64),
+                    None => self.masks.push((word, 1 << (bit % 64))),
+                }
+            }
+            self.clauses.push((from, self.masks.len() as u32));
+        }
+        Needs { all, any: (first, self.clauses.len() as u32) }
+    }
+
+    /// The literals that must hold for `expr` to hold.
+    fn collect(&self, program: &Program, expr: &Expr, out: &mut Vec<Vec<u32>>, depth: usize) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        match expr {
+            Expr::And(parts) => {
+                for part in parts {
+                    self.collect(program, part, out, depth + 1);
+                }
+            }
+            Expr::Term(index) => {
+                if let Some(body) = program.terms.get(*index) {
+                    self.collect(program, body, out, depth + 1);
+                }
+            }
+            _ => out.extend(self.literal(program, expr)),
+        }
+    }
+
+    /// `expr` as the bits one of which must be set for it to be true, if it is a literal.
+    fn literal(&self, program: &Program, expr: &Expr) -> Option<Vec<u32>> {
+        let unalias = |expr| super::unalias(program, expr);
+        match expr {
+            Expr::Fact(fact) => self.bits_where(*fact, Kind::YesNo, |value| value == 1),
+            Expr::Not(inner) => match unalias(inner) {
+                Expr::Fact(fact) => self.bits_where(*fact, Kind::YesNo, |value| value == 0),
+                _ => None,
+            },
+            Expr::Is { left, right, negated } => match (unalias(left), unalias(right)) {
+                (Expr::Fact(fact), Expr::Const(constant)) | (Expr::Const(constant), Expr::Fact(fact)) => {
+                    let wanted = value_index(constant)?;
+                    self.bits_where(*fact, Kind::Enum, |value| (value == wanted) != *negated)
+                }
+                _ => None,
+            },
+            Expr::InEnums { left, members, negated } => match unalias(left) {
+                Expr::Fact(fact) => self.bits_where(*fact, Kind::Enum, |value| {
+                    members.get(value as usize).copied().unwrap_or(false) != *negated
+                }),
+                _ => None,
+            },
+            Expr::In { left, right, negated } => match (unalias(left), unalias(right)) {
+                (Expr::Fact(fact), Expr::Const(Value::List(items))) => {
+                    let listed: Vec<u32> = items.iter().map(value_index).collect::<Option<_>>()?;
+                    self.bits_where(*fact, Kind::Enum, |value| listed.contains(&value) != *negated)
+                }
+                // `CN in data.storage_countries`: that value's bit.
+                (Expr::Const(constant), Expr::Fact(fact)) if !*negated => {
+                    let wanted = value_index(constant)?;
+                    self.bits_where(*fact, Kind::List, |value| value == wanted)
+                }
+                _ => None,
+            },
+            // `any c in list satisfies c in [...]`: one of those values' bits.
+            Expr::Quantified { all: false, list, body } => match (unalias(list), body.as_ref()) {
+                (Expr::Fact(fact), Expr::InEnums { left, members, negated: false })
+                    if matches!(left.as_ref(), Expr::Var(0)) =>
+                {
+                    self.bits_where(*fact, Kind::List, |value| members.get(value as usize).copied().unwrap_or(false))
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The bits of `fact`'s values for which `keep` holds, if its bits are of
+    /// the kind the condition reads (`Kind::Enum` reads a yes/no too: `flag is true`).
+    fn bits_where(&self, fact: FactId, kind: Kind, keep: impl Fn(u32) -> bool) -> Option<Vec<u32>> {
+        let entry = (*self.of_fact.get(fact.0 as usize)?)?;
+        let slot = self.facts.get(entry as usize)?;
+        let fits = slot.kind == kind || (kind == Kind::Enum && slot.kind == Kind::YesNo);
+        if !fits {
+            return None;
+        }
+        Some((0..slot.values).filter(|value| keep(*value)).map(|value| slot.first + value).collect())
+    }
+
+    /// The request's bits, into `out`.
+    pub(super) fn bits(&self, facts: &Facts, out: &mut Vec<u64>) {
+        out.clear();
+        out.resize(self.words, 0);
+        let mut set = |slot: &Slot, value: u32| {
+            let bit = (slot.first + value) as usize;
+            if value < slot.values
+                && let Some(word) = out.get_mut(bit / 64)
+            {
+                *word |= 1 << (bit % 64);
+            }
+        };
+        for slot in &self.facts {
+            match facts.get(slot.fact) {
+                Some(Value::Bool(b)) => set(slot, u32::from(*b)),
+                Some(Value::Enum(_, index)) => set(slot, *index),
+                Some(Value::List(items)) => {
+                    for item in items.iter() {
+                        if let Value::Enum(_, index) = item {
+                            set(slot, *index);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Whether the request's bits give every literal a rule needs; `false` means
+    /// one of its leading conditions is false or unknown.
+    pub(super) fn hold(&self, needs: Needs, bits: &[u64]) -> bool {
+        let set = |&(word, mask): &(u32, u64)| bits.get(word as usize).map_or(0, |bits| bits & mask);
+        let all = self.masks.get(needs.all.0 as usize..needs.all.1 as usize).unwrap_or(&[]);
+        if !all.iter().all(|pair| set(pair) == pair.1) {
+            return false;
+        }
+        let clauses = self.clauses.get(needs.any.0 as usize..needs.any.1 as usize).unwrap_or(&[]);
+        clauses.iter().all(|&(from, to)| {
+            self.masks.get(from as usize..to as usize).unwrap_or(&[]).iter().any(|pair| set(pair) != 0)
+        })
+    }
+}
+
+/// A yes/no as 0/1, an enumeration value as its index.
+fn value_index(value: &Value) -> Option<u32> {
+    match value {
+        Value::Bool(b) => Some(u32::from(*b)),
+        Value::Enum(_, index) => Some(*index),
+        _ => None,
+    }
+}
