@@ -212,7 +212,9 @@ fn ten_thousand_idle_connections() {
             .and_then(|line| line.split_whitespace().nth(1)?.parse::<u64>().ok())
             .unwrap_or(0)
     };
-    while open(&server) < 10_001 && started.elapsed() < Duration::from_secs(5) {
+    // Under load (other tests share the cores) connects that overflowed the accept
+    // queue come back with the kernel's SYN retries, seconds apart: wait for them.
+    while open(&server) < 10_001 && started.elapsed() < Duration::from_secs(30) {
         std::thread::sleep(Duration::from_millis(50));
     }
     let with_idle = server.resident_kib().unwrap_or(0);
@@ -224,7 +226,7 @@ fn ten_thousand_idle_connections() {
     assert!(growth < 200 * 1024, "10,000 idle connections took {growth} KiB");
     // The read timeout closes them.
     let started = Instant::now();
-    while open(&server) > 1 && started.elapsed() < Duration::from_secs(20) {
+    while open(&server) > 1 && started.elapsed() < Duration::from_secs(40) {
         std::thread::sleep(Duration::from_millis(200));
     }
     assert!(open(&server) <= 1, "idle connections still open after the read timeout");

@@ -20,38 +20,32 @@ pub(crate) const MAX_NESTING: usize = 64;
 const MAX_DETAILED_ITEM: usize = 64 * 1024;
 
 /// Parses one rule file.
+///
+/// Items are independent of one another, so they are parsed in parallel (rayon)
+/// and put back in order; a broken item is parsed again for a precise error
+/// afterwards, one at a time, since pest's error detail is a global switch.
 pub fn parse(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
+    use rayon::prelude::*;
+
     let tokens = lexer::tokens(text);
+    let ranges = lexer::item_ranges(text, &tokens);
+    let parsed: Vec<Parsed> = ranges.par_iter().map(|&range| parse_item(file, text, &tokens, range)).collect();
     let mut items = Vec::new();
     let mut diagnostics = Vec::new();
-    for (start, end) in lexer::item_ranges(text, &tokens) {
-        let chunk = text.get(start..end).unwrap_or("");
-        // Tokens are in order: the item's are a slice, found by binary search.
-        let first = tokens.partition_point(|token| token.start < start);
-        let last = tokens.partition_point(|token| token.end <= end);
-        let chunk_tokens = tokens.get(first..last.max(first)).unwrap_or(&[]);
-        if let Some(offset) = lexer::too_deep(text, chunk_tokens, MAX_NESTING) {
-            diagnostics.push(
-                Diagnostic::error("tenet::parse::too_deep", "this item nests brackets or quantifiers too deeply")
-                    .at(Span::new(file, offset, offset + 1), format!("more than {MAX_NESTING} levels deep here"))
-                    .help("split the condition into simpler parts"),
-            );
-            continue;
-        }
-        match Grammar::parse(Rule::item_only, chunk) {
-            Ok(pairs) => {
-                let mut lower = lower::Lower::new(file, start);
-                for pair in pairs {
-                    lower.items(pair, &mut items);
-                }
-                diagnostics.append(&mut lower.diagnostics);
+    for (parsed, &(start, end)) in parsed.into_iter().zip(&ranges) {
+        match parsed {
+            Parsed::Items(mut found, mut problems) => {
+                items.append(&mut found);
+                diagnostics.append(&mut problems);
             }
-            Err(error) => {
+            Parsed::Problem(problem) => diagnostics.push(*problem),
+            Parsed::Broken(error) => {
                 // Parse the broken item again recording what was expected at the
                 // furthest point reached, punctuation included, so the error points
                 // where the text went wrong (`enum D { yes no }` at `no`, not at
                 // `enum`). Only broken items pay for the record, and only items of
                 // a size a person writes: the record costs an allocation per character.
+                let chunk = text.get(start..end).unwrap_or("");
                 let detailed = if chunk.len() <= MAX_DETAILED_ITEM {
                     pest::set_error_detail(true);
                     let detailed = Grammar::parse(Rule::item_only, chunk).err();
@@ -60,13 +54,48 @@ pub fn parse(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
                 } else {
                     None
                 };
-                let error = detailed.unwrap_or(error);
+                let error = detailed.unwrap_or(*error);
                 diagnostics.push(syntax_error(file, text, &tokens, (start, end), &error));
             }
         }
     }
     diagnostics.extend(suspicious_text(file, text, &tokens));
     (File { items }, diagnostics)
+}
+
+/// What one item's text gave.
+enum Parsed {
+    Items(Vec<crate::ast::Item>, Vec<Diagnostic>),
+    /// Refused before parsing (nested too deeply).
+    Problem(Box<Diagnostic>),
+    /// Not in the grammar: reported once it has been parsed again in detail.
+    Broken(Box<pest::error::Error<Rule>>),
+}
+
+fn parse_item(file: FileId, text: &str, tokens: &[lexer::Lexeme], (start, end): (usize, usize)) -> Parsed {
+    let chunk = text.get(start..end).unwrap_or("");
+    // Tokens are in order: the item's are a slice, found by binary search.
+    let first = tokens.partition_point(|token| token.start < start);
+    let last = tokens.partition_point(|token| token.end <= end);
+    let chunk_tokens = tokens.get(first..last.max(first)).unwrap_or(&[]);
+    if let Some(offset) = lexer::too_deep(text, chunk_tokens, MAX_NESTING) {
+        return Parsed::Problem(Box::new(
+            Diagnostic::error("tenet::parse::too_deep", "this item nests brackets or quantifiers too deeply")
+                .at(Span::new(file, offset, offset + 1), format!("more than {MAX_NESTING} levels deep here"))
+                .help("split the condition into simpler parts"),
+        ));
+    }
+    match Grammar::parse(Rule::item_only, chunk) {
+        Ok(pairs) => {
+            let mut lower = lower::Lower::new(file, start);
+            let mut items = Vec::new();
+            for pair in pairs {
+                lower.items(pair, &mut items);
+            }
+            Parsed::Items(items, lower.diagnostics)
+        }
+        Err(error) => Parsed::Broken(Box::new(error)),
+    }
 }
 
 /// How many suspicious characters or words one file reports before summing up.
