@@ -253,7 +253,8 @@ enum Command {
     /// requests get each value of each outcome. With two (`--old` and `--new`, or `--git REV`:
     /// the rules at REV against the working tree): how many requests move from each old value
     /// to each new one, per outcome, with example request ids. Runs on Apache DataFusion
-    /// (streamed, every core); built with the `replay` feature.
+    /// (streamed, every core), or on Apache Ballista with `--ballista`; built with the `replay`
+    /// feature (`ballista` for Ballista).
     ///
     /// Exit status: 0 when replayed, 1 when the rules do not check or the archive cannot be read, 2 usage error.
     Replay {
@@ -284,6 +285,10 @@ enum Command {
         /// Partitions evaluated at once (default: the cores)
         #[arg(long)]
         partitions: Option<usize>,
+        /// Run the plan on Apache Ballista: a scheduler and an executor in this process,
+        /// over gRPC (Parquet archives; built with the `ballista` feature)
+        #[arg(long)]
+        ballista: bool,
     },
     /// Run case files against the rules of the nearest rule directory.
     ///
@@ -574,8 +579,9 @@ fn run(cli: Cli) -> u8 {
                 drain,
             })
         }
-        Command::Replay { archives, rules, old, new, git, as_of, format, outcomes, partitions } => {
-            replay(archives, rules, old.zip(new), git, as_of, format, outcomes, partitions, &report)
+        Command::Replay { archives, rules, old, new, git, as_of, format, outcomes, partitions, ballista } => {
+            let engine = ReplayEngine { partitions, ballista };
+            replay(archives, rules, old.zip(new), git, as_of, format, outcomes, engine, &report)
         }
         Command::Test { paths, snapshot, update, coverage, filter, format } => {
             let options =
@@ -660,6 +666,12 @@ fn run(cli: Cli) -> u8 {
     }
 }
 
+/// How `tenet replay` runs its plan.
+struct ReplayEngine {
+    partitions: Option<usize>,
+    ballista: bool,
+}
+
 /// `tenet replay`, or the reason it is not in this build.
 #[allow(clippy::too_many_arguments, reason = "the command's options, passed on as they are")]
 fn replay(
@@ -670,7 +682,7 @@ fn replay(
     as_of: Option<Date>,
     format: DiffFormat,
     outcomes: Option<PathBuf>,
-    partitions: Option<usize>,
+    engine: ReplayEngine,
     report: &dyn Fn(&[Diagnostic], &Sources),
 ) -> u8 {
     #[cfg(feature = "replay")]
@@ -697,7 +709,8 @@ fn replay(
             DiffFormat::Markdown => cli::replay::ReplayFormat::Markdown,
             DiffFormat::Json => cli::replay::ReplayFormat::Json,
         };
-        let options = cli::replay::Options { sides, archives, as_of, format, outcomes, partitions };
+        let ReplayEngine { partitions, ballista } = engine;
+        let options = cli::replay::Options { sides, archives, as_of, format, outcomes, partitions, ballista };
         let (code, text, diagnostics, sources) = cli::replay::run(&options);
         if let Some(root) = cleanup {
             let _ = std::fs::remove_dir_all(root);
@@ -708,7 +721,7 @@ fn replay(
     }
     #[cfg(not(feature = "replay"))]
     {
-        let _ = (archives, rules, pair, git, as_of, format, outcomes, partitions);
+        let _ = (archives, rules, pair, git, as_of, format, outcomes, engine.partitions, engine.ballista);
         let diagnostic = Diagnostic::error("tenet::replay::not_built", "this tenet was built without `tenet replay`")
             .help("install it with the feature: `cargo install --path . --features replay`");
         report(&[diagnostic], &Sources::default());

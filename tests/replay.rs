@@ -183,3 +183,51 @@ fn failures_are_clear() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("Nope"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The same plan on Apache Ballista (a scheduler and an executor in this process,
+/// talking gRPC over loopback): the same impact as DataFusion in one process.
+#[cfg(feature = "ballista")]
+#[test]
+fn ballista_standalone_gives_the_same_impact() {
+    let dir = scratch("ballista");
+    let new = changed_rules(&dir);
+    let archive = archive(&dir, 1000);
+    let (archive_arg, new_arg) = (archive.display().to_string(), new.display().to_string());
+    // Ballista's executors read Parquet: the archive as Parquet first (`source`, `request`).
+    let parquet = dir.join("archive.parquet").display().to_string();
+    run_json(&["replay", &archive_arg, "--format", "json", "--outcomes", &parquet]);
+    let compare = ["replay", &parquet, "--old", "rules", "--new", &new_arg, "--format", "json"];
+    let local = run_json(&compare);
+    let distributed = run_json(&[&compare[..], &["--ballista"]].concat());
+    assert_eq!(distributed["engine"], "Ballista (standalone)");
+    assert_eq!(local["engine"], "DataFusion");
+    assert_eq!(distributed["requests"], local["requests"]);
+    assert_eq!(from_replay(&distributed), from_replay(&local), "Ballista and DataFusion disagree");
+    assert!(local["changed"].as_u64().unwrap_or(0) > 0, "the change changes nothing: {local}");
+    // Every outcome written out through Ballista too.
+    let outcomes = dir.join("outcomes.ndjson");
+    let outcomes_arg = outcomes.display().to_string();
+    run_json(&[&compare[..], &["--ballista", "--outcomes", &outcomes_arg]].concat());
+    let written = std::fs::read_to_string(&outcomes).unwrap_or_default();
+    assert_eq!(Some(written.lines().count() as u64), local["requests"].as_u64());
+    // NDJSON cannot be sent to the executors: said so.
+    let output = tenet(&["replay", &archive_arg, "--ballista", "--error-format", "plain"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("tenet::replay::ballista_parquet"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Without the `ballista` feature, `--ballista` says how to get it.
+#[cfg(not(feature = "ballista"))]
+#[test]
+fn ballista_not_built_is_said() {
+    let dir = scratch("no-ballista");
+    let archive = dir.join("one.parquet");
+    std::fs::write(&archive, "").unwrap_or_default();
+    let output = tenet(&["replay", &archive.display().to_string(), "--ballista", "--error-format", "plain"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("tenet::replay::ballista_not_built") && stderr.contains("--features ballista"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -7,6 +7,7 @@
 //! ([`udf`]), and the impact is a plain `GROUP BY` over what it returns, so the same
 //! plan runs on every core and over files larger than memory.
 
+mod engine;
 mod source;
 mod udf;
 
@@ -49,6 +50,8 @@ pub struct Options {
     pub outcomes: Option<PathBuf>,
     /// Partitions evaluated at once (default: the cores).
     pub partitions: Option<usize>,
+    /// Run the plan on Apache Ballista (an in-process scheduler and executor) instead of one DataFusion context.
+    pub ballista: bool,
 }
 
 /// A checked rule set, ready to decide.
@@ -111,9 +114,24 @@ async fn replay(options: &Options, sides: &[Arc<Side>]) -> Result<Impact, Diagno
     let started = Instant::now();
     let partitions = options.partitions.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let config = SessionConfig::new().with_target_partitions(partitions.max(1)).with_batch_size(4096);
-    let context = SessionContext::new_with_config(config);
-    let requests = requests(&context, &options.archives, partitions).await?;
-    let changes = ScalarUDF::new_from_impl(udf::Changes::new(sides.to_vec(), options.as_of));
+    // Every function the plans call is registered with the context: a Ballista
+    // scheduler and executor find them there by name.
+    let changes = Arc::new(ScalarUDF::new_from_impl(udf::Changes::new(sides.to_vec(), options.as_of)));
+    let names: &[&str] = if sides.len() == 1 { &["outcome"] } else { &["old", "new"] };
+    let outcomes: Vec<(&str, Arc<ScalarUDF>)> = match &options.outcomes {
+        Some(_) => sides
+            .iter()
+            .zip(names)
+            .map(|(side, name)| {
+                (*name, Arc::new(ScalarUDF::new_from_impl(udf::Outcome::new(side.clone(), options.as_of, name))))
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut functions = vec![changes.clone()];
+    functions.extend(outcomes.iter().map(|(_, function)| function.clone()));
+    let context = engine::context(config, functions, options.ballista).await?;
+    let requests = requests(&context, &options.archives, partitions, options.ballista).await?;
     let frame = requests
         .clone()
         .select(vec![changes.call(vec![col("request"), col("source")]).alias("change")])
@@ -136,19 +154,25 @@ async fn replay(options: &Options, sides: &[Arc<Side>]) -> Result<Impact, Diagno
     let batches = frame.collect().await.map_err(engine_error)?;
     let mut impact = Impact::from_batches(&batches, sides);
     if let Some(path) = &options.outcomes {
-        write_outcomes(requests, sides, options.as_of, path).await?;
+        write_outcomes(requests, &outcomes, path).await?;
         impact.outcomes = Some(path.display().to_string());
     }
     impact.seconds = started.elapsed().as_secs_f64();
     impact.partitions = partitions;
     impact.archives = options.archives.iter().map(|path| path.display().to_string()).collect();
+    impact.engine = if options.ballista { "Ballista (standalone)" } else { "DataFusion" };
     Ok(impact)
 }
 
 /// The archive as a table of `(source, request)`: NDJSON files (requests, or a
 /// decision log's lines) streamed in byte ranges, or Parquet files with a
 /// `request` column (and `id`, if present, as the source).
-async fn requests(context: &SessionContext, archives: &[PathBuf], partitions: usize) -> Result<DataFrame, Diagnostic> {
+async fn requests(
+    context: &SessionContext,
+    archives: &[PathBuf],
+    partitions: usize,
+    ballista: bool,
+) -> Result<DataFrame, Diagnostic> {
     let is_parquet = |path: &PathBuf| path.extension().is_some_and(|extension| extension == "parquet");
     let parquet = archives.iter().all(is_parquet);
     if archives.iter().any(is_parquet) && !parquet {
@@ -157,6 +181,13 @@ async fn requests(context: &SessionContext, archives: &[PathBuf], partitions: us
             "the archive mixes Parquet files with NDJSON or JSON files",
         )
         .help("replay them separately, or convert them to one format"));
+    }
+    if ballista && !parquet {
+        return Err(Diagnostic::error(
+            "tenet::replay::ballista_parquet",
+            "with --ballista the archive must be Parquet files: Ballista's executors open the files themselves, and they read Parquet",
+        )
+        .help("replay NDJSON without --ballista, or convert it to Parquet with the requests in a `request` column"));
     }
     if !parquet {
         let table = source::NdjsonTable::new(archives, partitions).map_err(|error| {
@@ -192,15 +223,12 @@ async fn requests(context: &SessionContext, archives: &[PathBuf], partitions: us
 /// Every request's outcomes, one column per rule set (JSON text), with its source.
 async fn write_outcomes(
     requests: DataFrame,
-    sides: &[Arc<Side>],
-    as_of: Option<Date>,
+    outcomes: &[(&str, Arc<ScalarUDF>)],
     path: &std::path::Path,
 ) -> Result<(), Diagnostic> {
     let mut columns = vec![col("source"), col("request")];
-    let names: Vec<&str> = if sides.len() == 1 { vec!["outcome"] } else { vec!["old", "new"] };
-    for (side, name) in sides.iter().zip(names) {
-        let outcome = ScalarUDF::new_from_impl(udf::Outcome::new(side.clone(), as_of, name));
-        columns.push(outcome.call(vec![col("request")]).alias(name));
+    for (name, outcome) in outcomes {
+        columns.push(outcome.call(vec![col("request")]).alias(*name));
     }
     let frame = requests.select(columns).map_err(engine_error)?;
     let options = DataFrameWriteOptions::new().with_single_file_output(true);
@@ -233,6 +261,8 @@ struct Impact {
     partitions: usize,
     archives: Vec<String>,
     outcomes: Option<String>,
+    /// What ran the plan.
+    engine: &'static str,
 }
 
 impl Impact {
@@ -269,6 +299,7 @@ impl Impact {
             partitions: 0,
             archives: Vec::new(),
             outcomes: None,
+            engine: "DataFusion",
         };
         let order = udf::fields(sides);
         for (field, transition) in rows {
@@ -370,6 +401,7 @@ impl Impact {
             "changed": self.changed,
             "seconds": (self.seconds * 1000.0).round() / 1000.0,
             "partitions": self.partitions,
+            "engine": self.engine,
             "outcomes": self.outcomes,
             "fields": fields,
         })
@@ -382,12 +414,13 @@ impl Impact {
         let heading = if markdown { "### " } else { "" };
         let _ = writeln!(
             out,
-            "{heading}Replay of {} requests ({}) in {:.1} s: {} requests/s on {} partitions",
+            "{heading}Replay of {} requests ({}) in {:.1} s: {} requests/s on {} partitions{}",
             thousands(self.requests),
             self.archives.join(", "),
             self.seconds,
             thousands(rate.round() as u64),
-            self.partitions
+            self.partitions,
+            if self.engine == "DataFusion" { String::new() } else { format!(" of {}", self.engine) }
         );
         for (index, (label, hash)) in self.sides.iter().enumerate() {
             let role = match (self.comparing(), index) {
