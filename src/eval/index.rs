@@ -130,6 +130,9 @@ impl Index {
             let start = code.len();
             let mut compiled = 0;
             let mut leading = Vec::new();
+            // Terms already looked into for this rule: a term used twice (or a DAG of terms
+            // using each other twice) is looked into once, not exponentially often.
+            let mut seen = std::collections::HashSet::new();
             for condition in &rule.when {
                 // A key must not sit behind (or beside) a condition that can go out of
                 // range: the tree walker would report that error before the key stops it.
@@ -138,7 +141,7 @@ impl Index {
                     break;
                 }
                 leading.push(&condition.expr);
-                collect_keys(program, &condition.expr, &mut keys, 0);
+                collect_keys(program, &condition.expr, &mut keys, &mut seen, 0);
                 if code.condition(program, &condition.expr).is_some() {
                     code.check();
                     compiled += 1;
@@ -337,7 +340,13 @@ fn choose(keys: &[Key]) -> Option<(Lookup, Vec<u64>)> {
 
 /// The key conditions in a condition that must hold for it to hold: the
 /// condition itself, the conjuncts of an `and`, a term's body.
-fn collect_keys(program: &Program, expr: &Expr, out: &mut Vec<Key>, depth: usize) {
+fn collect_keys(
+    program: &Program,
+    expr: &Expr,
+    out: &mut Vec<Key>,
+    seen: &mut std::collections::HashSet<usize>,
+    depth: usize,
+) {
     // Terms nest at most as deep as the checker allowed; this bounds a malformed program.
     if depth > 64 {
         return;
@@ -345,12 +354,14 @@ fn collect_keys(program: &Program, expr: &Expr, out: &mut Vec<Key>, depth: usize
     match expr {
         Expr::And(parts) => {
             for part in parts {
-                collect_keys(program, part, out, depth + 1);
+                collect_keys(program, part, out, seen, depth + 1);
             }
         }
         Expr::Term(index) => {
-            if let Some(body) = program.terms.get(*index) {
-                collect_keys(program, body, out, depth + 1);
+            if seen.insert(*index)
+                && let Some(body) = program.terms.get(*index)
+            {
+                collect_keys(program, body, out, seen, depth + 1);
             }
         }
         _ => out.extend(key(program, expr)),

@@ -87,8 +87,10 @@ impl Literals {
     /// Files the literals of a rule's leading conditions (those that cannot go out of range).
     pub(super) fn needs<'e>(&mut self, program: &Program, conditions: impl Iterator<Item = &'e Expr>) -> Needs {
         let mut clauses: Vec<Vec<u32>> = Vec::new();
+        // Terms already looked into: each once, however often the conditions use it.
+        let mut seen = std::collections::HashSet::new();
         for condition in conditions {
-            self.collect(program, condition, &mut clauses, 0);
+            self.collect(program, condition, &mut clauses, &mut seen, 0);
         }
         let start = self.masks.len() as u32;
         let mut single: Vec<(u32, u64)> = Vec::new();
@@ -120,19 +122,28 @@ impl Literals {
     }
 
     /// The literals that must hold for `expr` to hold.
-    fn collect(&self, program: &Program, expr: &Expr, out: &mut Vec<Vec<u32>>, depth: usize) {
+    fn collect(
+        &self,
+        program: &Program,
+        expr: &Expr,
+        out: &mut Vec<Vec<u32>>,
+        seen: &mut std::collections::HashSet<usize>,
+        depth: usize,
+    ) {
         if depth > MAX_DEPTH {
             return;
         }
         match expr {
             Expr::And(parts) => {
                 for part in parts {
-                    self.collect(program, part, out, depth + 1);
+                    self.collect(program, part, out, seen, depth + 1);
                 }
             }
             Expr::Term(index) => {
-                if let Some(body) = program.terms.get(*index) {
-                    self.collect(program, body, out, depth + 1);
+                if seen.insert(*index)
+                    && let Some(body) = program.terms.get(*index)
+                {
+                    self.collect(program, body, out, seen, depth + 1);
                 }
             }
             _ => out.extend(self.literal(program, expr)),
