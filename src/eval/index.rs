@@ -9,6 +9,11 @@
 //! such keys (or one list key); a request looks up only the buckets its own
 //! values name. A rule with no key is always a candidate.
 //!
+//! Within a bucket, rules with a threshold on a number or date fact (`amount >
+//! 500`, `as_of >= 2025-01-01`) are sorted by their limit: the request's value
+//! walks them from the easiest limit and stops at the first it cannot meet, so
+//! rules whose threshold fails are never looked at (an absent value meets none).
+//!
 //! The index is exact, not a heuristic: a rule it leaves out has a key
 //! condition that is false or unknown for the request, so the rule cannot fire.
 //! Leaving it out changes nothing else either, because the tree walker would
@@ -82,19 +87,37 @@ pub(super) enum Test {
 #[derive(Clone, Debug)]
 struct Group {
     facts: Lookup,
+    /// The threshold every rule of the group has, if any.
+    bound: Option<Bound>,
     /// Sorted keys, and for each the range of `rules` filed under it (as positions in the order).
     keys: Vec<u64>,
     ranges: Vec<(u32, u32)>,
     rules: Vec<u32>,
+    /// With a bound, parallel to `rules`: each rule's limit and whether the limit itself
+    /// meets it (`>=`, `<=`), sorted within each key's range from the easiest limit to meet.
+    limits: Vec<(Value, bool)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Lookup {
+    /// No key: the rules are filed by their threshold alone.
+    Any,
     One(FactId),
     Two(FactId, FactId),
     /// A list fact: every element is a key.
     List(FactId),
 }
+
+/// A threshold on a number or date fact: the fact must be above (`lower`: `>`,
+/// `>=`) or below (`<`, `<=`) a limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Bound {
+    fact: FactId,
+    lower: bool,
+}
+
+/// A rule's threshold: which, its limit, and whether the limit itself meets it.
+type Threshold = (Bound, Value, bool);
 
 /// A key condition: the fact it tests and the values that can make it hold.
 #[derive(Clone, Debug)]
@@ -121,12 +144,15 @@ impl Index {
         }
         let at = |rule: usize| position.get(rule).copied().unwrap_or(0);
         let mut errs = Fallible::new(program);
-        let mut filed: std::collections::BTreeMap<Lookup, Vec<(u64, u32)>> = std::collections::BTreeMap::new();
+        type Entry = (u64, u32, Option<(Value, bool)>);
+        let mut filed: std::collections::BTreeMap<(Lookup, Option<Bound>), Vec<Entry>> =
+            std::collections::BTreeMap::new();
         let mut always = Vec::new();
         let (mut filters, mut code) = (Vec::new(), Code::default());
         let mut literals = Literals::new(program);
         for (index, rule) in program.rules.iter().enumerate() {
             let mut keys: Vec<Key> = Vec::new();
+            let mut thresholds: Vec<Threshold> = Vec::new();
             let start = code.len();
             let mut compiled = 0;
             let mut leading = Vec::new();
@@ -141,7 +167,7 @@ impl Index {
                     break;
                 }
                 leading.push(&condition.expr);
-                collect_keys(program, &condition.expr, &mut keys, &mut seen, 0);
+                collect_keys(program, &condition.expr, (&mut keys, &mut thresholds), &mut seen, 0);
                 if code.condition(program, &condition.expr).is_some() {
                     code.check();
                     compiled += 1;
@@ -150,26 +176,49 @@ impl Index {
             let complete = compiled == rule.when.len();
             let needs = literals.needs(program, leading.into_iter());
             filters.push(Filter { from: rule.from, until: rule.until, code: (start, code.len()), needs, complete });
-            let Some((lookup, entries)) = choose(&keys) else {
-                always.push(at(index));
-                continue;
+            let threshold = thresholds.into_iter().next();
+            let (lookup, entries) = match (choose(&keys), &threshold) {
+                (Some(chosen), _) => chosen,
+                (None, Some(_)) => (Lookup::Any, vec![0]),
+                (None, None) => {
+                    always.push(at(index));
+                    continue;
+                }
             };
-            filed.entry(lookup).or_default().extend(entries.into_iter().map(|key| (key, at(index))));
+            let (bound, limit) = match threshold {
+                Some((bound, limit, inclusive)) => (Some(bound), Some((limit, inclusive))),
+                None => (None, None),
+            };
+            let entries = entries.into_iter().map(|key| (key, at(index), limit.clone()));
+            filed.entry((lookup, bound)).or_default().extend(entries);
         }
         always.sort_unstable();
         let groups = filed
             .into_iter()
-            .map(|(facts, mut entries)| {
-                entries.sort_unstable();
-                entries.dedup();
-                let mut group = Group { facts, keys: Vec::new(), ranges: Vec::new(), rules: Vec::new() };
-                for (key, rule) in entries {
+            .map(|((facts, bound), mut entries)| {
+                // By key, then from the easiest limit to meet (the smallest for a lower
+                // bound, the largest for an upper one), then by position.
+                entries.sort_by(|(key, rule, limit), (other_key, other_rule, other_limit)| {
+                    let by_limit = match (limit, other_limit) {
+                        (Some((a, _)), Some((b, _))) => {
+                            let ordering = a.compare(b).unwrap_or(std::cmp::Ordering::Equal);
+                            if bound.is_some_and(|bound| bound.lower) { ordering } else { ordering.reverse() }
+                        }
+                        _ => std::cmp::Ordering::Equal,
+                    };
+                    key.cmp(other_key).then(by_limit).then(rule.cmp(other_rule))
+                });
+                entries.dedup_by(|(key, rule, _), (other_key, other_rule, _)| key == other_key && rule == other_rule);
+                let mut group =
+                    Group { facts, bound, keys: Vec::new(), ranges: Vec::new(), rules: Vec::new(), limits: Vec::new() };
+                for (key, rule, limit) in entries {
                     if group.keys.last() != Some(&key) {
                         group.keys.push(key);
                         let start = group.rules.len() as u32;
                         group.ranges.push((start, start));
                     }
                     group.rules.push(rule);
+                    group.limits.extend(limit);
                     if let Some(range) = group.ranges.last_mut() {
                         range.1 = group.rules.len() as u32;
                     }
@@ -231,22 +280,23 @@ impl Index {
         out.extend_from_slice(&self.always);
         for group in &self.groups {
             match group.facts {
+                Lookup::Any => group.push(0, facts, out),
                 Lookup::One(fact) => {
                     if let Some(key) = facts.get(fact).and_then(scalar_key) {
-                        group.push(u64::from(key), out);
+                        group.push(u64::from(key), facts, out);
                     }
                 }
                 Lookup::Two(first, second) => {
                     let first = facts.get(first).and_then(scalar_key);
                     let second = facts.get(second).and_then(scalar_key);
                     if let (Some(first), Some(second)) = (first, second) {
-                        group.push(pair(first, second), out);
+                        group.push(pair(first, second), facts, out);
                     }
                 }
                 Lookup::List(fact) => {
                     if let Some(Value::List(items)) = facts.get(fact) {
                         for key in items.iter().filter_map(scalar_key) {
-                            group.push(u64::from(key), out);
+                            group.push(u64::from(key), facts, out);
                         }
                     }
                 }
@@ -290,12 +340,35 @@ fn compile_assertion(program: &Program, assertion: &crate::check::AssertionDef, 
 }
 
 impl Group {
-    fn push(&self, key: u64, out: &mut Vec<u32>) {
-        if let Ok(at) = self.keys.binary_search(&key)
-            && let Some(&(start, end)) = self.ranges.get(at)
-            && let Some(rules) = self.rules.get(start as usize..end as usize)
-        {
+    /// The rules filed under `key` whose threshold the request's value can meet.
+    fn push(&self, key: u64, facts: &Facts, out: &mut Vec<u32>) {
+        let Ok(at) = self.keys.binary_search(&key) else { return };
+        let Some(&(start, end)) = self.ranges.get(at) else { return };
+        let Some(rules) = self.rules.get(start as usize..end as usize) else { return };
+        let Some(bound) = self.bound else {
             out.extend_from_slice(rules);
+            return;
+        };
+        // An absent value meets no threshold: the condition is unknown.
+        let Some(value) = facts.get(bound.fact) else { return };
+        let limits = self.limits.get(start as usize..end as usize).unwrap_or_default();
+        for (rule, (limit, inclusive)) in rules.iter().zip(limits) {
+            let ordering = match value.compare(limit) {
+                // Not comparable (the checker's types rule it out): left to the conditions.
+                None => {
+                    out.push(*rule);
+                    continue;
+                }
+                Some(ordering) if bound.lower => ordering,
+                Some(ordering) => ordering.reverse(),
+            };
+            match ordering {
+                std::cmp::Ordering::Greater => out.push(*rule),
+                std::cmp::Ordering::Equal if *inclusive => out.push(*rule),
+                std::cmp::Ordering::Equal => {}
+                // This limit and every later one are out of reach.
+                std::cmp::Ordering::Less => break,
+            }
         }
     }
 }
@@ -340,10 +413,11 @@ fn choose(keys: &[Key]) -> Option<(Lookup, Vec<u64>)> {
 
 /// The key conditions in a condition that must hold for it to hold: the
 /// condition itself, the conjuncts of an `and`, a term's body.
+/// The thresholds too.
 fn collect_keys(
     program: &Program,
     expr: &Expr,
-    out: &mut Vec<Key>,
+    out: (&mut Vec<Key>, &mut Vec<Threshold>),
     seen: &mut std::collections::HashSet<usize>,
     depth: usize,
 ) {
@@ -351,21 +425,45 @@ fn collect_keys(
     if depth > 64 {
         return;
     }
+    let (keys, thresholds) = out;
     match expr {
         Expr::And(parts) => {
             for part in parts {
-                collect_keys(program, part, out, seen, depth + 1);
+                collect_keys(program, part, (&mut *keys, &mut *thresholds), seen, depth + 1);
             }
         }
         Expr::Term(index) => {
             if seen.insert(*index)
                 && let Some(body) = program.terms.get(*index)
             {
-                collect_keys(program, body, out, seen, depth + 1);
+                collect_keys(program, body, (keys, thresholds), seen, depth + 1);
             }
         }
-        _ => out.extend(key(program, expr)),
+        _ => {
+            keys.extend(key(program, expr));
+            thresholds.extend(threshold(program, expr));
+        }
     }
+}
+
+/// `expr` as a threshold on a number or date fact, if it is one.
+fn threshold(program: &Program, expr: &Expr) -> Option<Threshold> {
+    let Expr::Compare { left, op, right } = expr else { return None };
+    let (fact, limit, fact_on_left) = match (unalias(program, left), unalias(program, right)) {
+        (Expr::Fact(fact), Expr::Const(limit)) => (*fact, limit, true),
+        (Expr::Const(limit), Expr::Fact(fact)) => (*fact, limit, false),
+        _ => return None,
+    };
+    let ty = &program.fact(fact)?.ty;
+    let typed = matches!((ty, limit), (Type::Number, Value::Number(_)) | (Type::Date, Value::Date(_)));
+    if !typed {
+        return None;
+    }
+    use crate::ast::CompareOp::{Ge, Gt, Le};
+    // `500 < amount` is `amount > 500`.
+    let above = matches!(op, Gt | Ge) == fact_on_left;
+    let inclusive = matches!(op, Ge | Le);
+    Some((Bound { fact, lower: above }, limit.clone(), inclusive))
 }
 
 /// `expr` as a key condition, if it is one.
