@@ -23,6 +23,7 @@
 use super::compile::Code;
 use super::literals::{Literals, Needs};
 use super::unalias;
+use crate::ast::{Level, Strength};
 use crate::check::{Expr, FactId, Program};
 use crate::facts::Facts;
 use crate::value::{Type, Value};
@@ -52,10 +53,14 @@ pub struct Index {
     pub(super) assertions: Vec<Option<Assertion>>,
     /// The request's yes/no and enumeration facts as bits, and what each rule needs of them.
     pub(super) literals: Literals,
+    /// The rules' constant conclusions, a range per rule (`Filter::conclusions`).
+    conclusions: Vec<Conclusion>,
 }
 
-#[derive(Clone, Copy, Debug, Default)]
-struct Filter {
+/// What evaluation needs of a rule, kept together so that a candidate, and a rule
+/// that fires, costs a cache line or two rather than a walk through its definition.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Filter {
     from: Option<jiff::civil::Date>,
     until: Option<jiff::civil::Date>,
     code: (u32, u32),
@@ -63,6 +68,25 @@ struct Filter {
     needs: Needs,
     /// Every condition of the rule is compiled: when they hold, so does the rule's `when`.
     complete: bool,
+    /// Its conclusions as a range of `conclusions`, when all of them are constants
+    /// and no rule overrides it: firing it then needs nothing else of its definition.
+    conclusions: Option<(u32, u32)>,
+    pub(super) block: Option<usize>,
+    pub(super) strength: Strength,
+    pub(super) confidence: Level,
+    /// Its conditions or conclusions read an outcome or a duty.
+    pub(super) reads: bool,
+}
+
+/// A constant conclusion, drawn without evaluating anything.
+#[derive(Clone, Debug)]
+pub(super) enum Conclusion {
+    /// `set outcome to value`.
+    One { outcome: u32, value: Value },
+    /// `add member to outcome`.
+    Add { outcome: u32, member: u32 },
+    /// `require act` (`required`) or `forbid act`.
+    Duty { act: u32, required: bool },
 }
 
 /// An assertion compiled: its conditions (a run of checks, [`Code::all_hold`]) and its claim.
@@ -150,6 +174,7 @@ impl Index {
         let mut always = Vec::new();
         let (mut filters, mut code) = (Vec::new(), Code::default());
         let mut literals = Literals::new(program);
+        let mut conclusions = Vec::new();
         for (index, rule) in program.rules.iter().enumerate() {
             let mut keys: Vec<Key> = Vec::new();
             let mut thresholds: Vec<Threshold> = Vec::new();
@@ -159,6 +184,7 @@ impl Index {
             // Terms already looked into for this rule: a term used twice (or a DAG of terms
             // using each other twice) is looked into once, not exponentially often.
             let mut seen = std::collections::HashSet::new();
+            let mut covered = std::collections::HashMap::new();
             for condition in &rule.when {
                 // A key must not sit behind (or beside) a condition that can go out of
                 // range: the tree walker would report that error before the key stops it.
@@ -168,14 +194,34 @@ impl Index {
                 }
                 leading.push(&condition.expr);
                 collect_keys(program, &condition.expr, (&mut keys, &mut thresholds), &mut seen, 0);
-                if code.condition(program, &condition.expr).is_some() {
+                // A condition of literals only is true when its literals hold (tested first):
+                // it needs no code.
+                if literals.cover(program, &condition.expr, &mut covered, 0) {
+                    compiled += 1;
+                } else if code.condition(program, &condition.expr).is_some() {
                     code.check();
                     compiled += 1;
                 }
             }
             let complete = compiled == rule.when.len();
             let needs = literals.needs(program, leading.into_iter());
-            filters.push(Filter { from: rule.from, until: rule.until, code: (start, code.len()), needs, complete });
+            let first = conclusions.len() as u32;
+            let fires = rule.overridden_by.is_empty() && constant_conclusions(rule, &mut conclusions);
+            if !fires {
+                conclusions.truncate(first as usize);
+            }
+            filters.push(Filter {
+                from: rule.from,
+                until: rule.until,
+                code: (start, code.len()),
+                needs,
+                complete,
+                conclusions: fires.then_some((first, conclusions.len() as u32)),
+                block: rule.block,
+                strength: rule.strength,
+                confidence: rule.confidence,
+                reads: !rule.reads.is_empty() || !rule.reads_acts.is_empty(),
+            });
             let threshold = thresholds.into_iter().next();
             let (lookup, entries) = match (choose(&keys), &threshold) {
                 (Some(chosen), _) => chosen,
@@ -247,7 +293,18 @@ impl Index {
             conditions.chain(applies).flat_map(|condition| condition.facts.iter().copied()).collect();
         read.sort_unstable();
         read.dedup();
-        Index { groups, always, order, filters, code, blocks, eager_blocks, read, assertions, literals }
+        Index { groups, always, order, filters, code, blocks, eager_blocks, read, assertions, literals, conclusions }
+    }
+
+    /// What evaluation needs of a rule, by rule index.
+    pub(super) fn rule(&self, rule: usize) -> Option<&Filter> {
+        self.filters.get(rule)
+    }
+
+    /// A rule's conclusions, if they are all constants and no rule overrides it.
+    pub(super) fn conclusions(&self, filter: &Filter) -> Option<&[Conclusion]> {
+        let (start, end) = filter.conclusions?;
+        self.conclusions.get(start as usize..end as usize)
     }
 
     /// Whether a candidate can still fire: in force, and the conditions tested
@@ -324,6 +381,29 @@ impl Index {
     pub fn unindexed(&self) -> usize {
         self.always.len()
     }
+}
+
+/// Appends a rule's conclusions to `out` if all of them are constants (what a
+/// constant concludes cannot be unknown or out of range); `false` if one is not.
+fn constant_conclusions(rule: &crate::check::RuleDef, out: &mut Vec<Conclusion>) -> bool {
+    use crate::check::EffectKind;
+    for effect in &rule.then {
+        match &effect.kind {
+            EffectKind::SetOne { outcome, value: Expr::Const(value) } => {
+                out.push(Conclusion::One { outcome: outcome.0, value: value.clone() });
+            }
+            EffectKind::Add { outcome, values } => {
+                for value in values {
+                    let Expr::Const(Value::Enum(_, member)) = value else { return false };
+                    out.push(Conclusion::Add { outcome: outcome.0, member: *member });
+                }
+            }
+            EffectKind::Require(act) => out.push(Conclusion::Duty { act: *act, required: true }),
+            EffectKind::Forbid(act) => out.push(Conclusion::Duty { act: *act, required: false }),
+            EffectKind::SetOne { .. } | EffectKind::SetKey { .. } => return false,
+        }
+    }
+    true
 }
 
 /// An assertion's conditions as a run of checks and its claim, if all of them compile

@@ -150,6 +150,33 @@ impl Literals {
         }
     }
 
+    /// Whether `expr` is made of literals only (through `and` and terms): then the
+    /// literals holding means it is true, and the compiled code need not test it
+    /// again. `known` keeps each term's answer, so that a term used twice is looked into once.
+    pub(super) fn cover(
+        &self,
+        program: &Program,
+        expr: &Expr,
+        known: &mut std::collections::HashMap<usize, bool>,
+        depth: usize,
+    ) -> bool {
+        if depth > MAX_DEPTH {
+            return false;
+        }
+        match expr {
+            Expr::And(parts) => parts.iter().all(|part| self.cover(program, part, known, depth + 1)),
+            Expr::Term(index) => {
+                if let Some(answer) = known.get(index) {
+                    return *answer;
+                }
+                let answer = program.terms.get(*index).is_some_and(|body| self.cover(program, body, known, depth + 1));
+                known.insert(*index, answer);
+                answer
+            }
+            _ => self.literal(program, expr).is_some(),
+        }
+    }
+
     /// `expr` as the bits one of which must be set for it to be true, if it is a literal.
     fn literal(&self, program: &Program, expr: &Expr) -> Option<Vec<u32>> {
         let unalias = |expr| super::unalias(program, expr);

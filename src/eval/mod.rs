@@ -203,19 +203,36 @@ pub fn decide(program: &Program, index: &Index, facts: &Facts) -> Outcome {
             state.block_holds(block, &mut env);
         }
     }
-    let mut candidates = Vec::new();
-    index.candidates(facts, &mut candidates);
-    let mut bits = Vec::new();
-    index.literals.bits(facts, &mut bits);
-    let mut stack = Vec::new();
-    for rule in candidates {
-        match index.test(rule as usize, &state, as_of, &bits, &mut stack) {
+    // The candidates, the request's bits and the code's stack live in a scratch kept
+    // per thread between requests, so that a request does not grow them anew.
+    let mut scratch = SCRATCH.with(|cell| cell.take());
+    index.candidates(facts, &mut scratch.candidates);
+    index.literals.bits(facts, &mut scratch.bits);
+    for &rule in &scratch.candidates {
+        match index.test(rule as usize, &state, as_of, &scratch.bits, &mut scratch.stack) {
             index::Test::Fails => {}
-            index::Test::Holds => state.rule(rule as usize, as_of, true, &mut env),
+            index::Test::Holds => {
+                if !state.fire(index, rule as usize, as_of, &mut env) {
+                    state.rule(rule as usize, as_of, true, &mut env);
+                }
+            }
             index::Test::Walk => state.rule(rule as usize, as_of, false, &mut env),
         }
     }
+    SCRATCH.with(|cell| cell.set(scratch));
     state.end(as_of, &mut env)
+}
+
+/// The vectors [`decide`] reuses from one request to the next on a thread.
+#[derive(Default)]
+struct Scratch {
+    candidates: Vec<u32>,
+    bits: Vec<u64>,
+    stack: Vec<Option<bool>>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::Cell<Scratch> = std::cell::Cell::new(Scratch::default());
 }
 
 /// What a term stands for when it only names a fact (`term requester means
@@ -358,6 +375,40 @@ impl<'a> State<'a> {
         }
     }
 
+    /// A rule in force whose conditions hold, fired from its constant conclusions
+    /// as [`State::rule`] would fire it (its block tested first); `false`, and
+    /// nothing done, when it has none (or rules override it).
+    fn fire(&mut self, compiled: &Index, index: usize, as_of: Date, env: &mut Vec<Value>) -> bool {
+        let Some(filter) = compiled.rule(index) else { return false };
+        let Some(conclusions) = compiled.conclusions(filter) else { return false };
+        if filter.block.is_some_and(|block| !self.block_applies(block, as_of, env)) {
+            return true;
+        }
+        self.fired.push(index);
+        for conclusion in conclusions {
+            match conclusion {
+                index::Conclusion::One { outcome, value } => {
+                    if let Some(ones) = self.ones.get_mut(*outcome as usize) {
+                        ones.push((index, value.clone()));
+                    }
+                }
+                index::Conclusion::Add { outcome, member } => {
+                    if let Some(set) = self.sets.get_mut(*outcome as usize)
+                        && !set.contains(member)
+                    {
+                        set.push(*member);
+                    }
+                }
+                index::Conclusion::Duty { act, required } => {
+                    if let Some(duties) = self.duties.get_mut(*act as usize) {
+                        duties.push((index, *required));
+                    }
+                }
+            }
+        }
+        true
+    }
+
     fn conclude(&mut self, index: usize, env: &mut Vec<Value>) {
         let Some(rule) = self.program.rules.get(index) else {
             return;
@@ -432,7 +483,25 @@ impl<'a> State<'a> {
     }
 
     fn strength(&self, rule: usize) -> Strength {
-        self.program.rules.get(rule).map_or(Strength::Soft, |def| def.strength)
+        match self.index.and_then(|index| index.rule(rule)) {
+            Some(filter) => filter.strength,
+            None => self.program.rules.get(rule).map_or(Strength::Soft, |def| def.strength),
+        }
+    }
+
+    fn confidence(&self, rule: usize) -> Option<Level> {
+        match self.index.and_then(|index| index.rule(rule)) {
+            Some(filter) => Some(filter.confidence),
+            None => self.program.rules.get(rule).map(|def| def.confidence),
+        }
+    }
+
+    /// Whether a rule's conditions or conclusions read an outcome or a duty.
+    fn reads(&self, rule: usize) -> bool {
+        match self.index.and_then(|index| index.rule(rule)) {
+            Some(filter) => filter.reads,
+            None => self.program.rules.get(rule).is_some_and(|def| !def.reads.is_empty() || !def.reads_acts.is_empty()),
+        }
     }
 
     /// The strongest rules' candidates; several distinct values are a conflict.
@@ -570,7 +639,7 @@ impl<'a> State<'a> {
         self.reasons_of(&fired, &mut decisive);
         if let Some(slot) = confidence_slot.and_then(|index| values.get_mut(index)) {
             let basis = if decisive.is_empty() { &fired } else { &decisive };
-            let level = basis.iter().filter_map(|rule| self.program.rules.get(*rule)).map(|rule| rule.confidence).min();
+            let level = basis.iter().filter_map(|rule| self.confidence(*rule)).min();
             *slot = OutcomeValue::Confidence(level);
         }
         Outcome {
@@ -595,10 +664,10 @@ impl<'a> State<'a> {
         let mut next = 0;
         while let Some(&rule) = decisive.get(next) {
             next += 1;
-            let Some(def) = self.program.rules.get(rule) else { continue };
-            if def.reads.is_empty() && def.reads_acts.is_empty() {
+            if !self.reads(rule) {
                 continue;
             }
+            let Some(def) = self.program.rules.get(rule) else { continue };
             for &writer in fired {
                 if decisive.contains(&writer) {
                     continue;
