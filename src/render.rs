@@ -642,15 +642,28 @@ impl<'a> Report<'a> {
 
     /// [`Report::json_line`] appended to `out` (UTF-8), without a newline.
     pub fn write_json_line(&self, explain: bool, out: &mut Vec<u8>) {
-        let head = self.json(false);
+        // The fields are written straight from the outcome, borrowed, not built as a
+        // tree first; an outcome named like one of the report's own fields is written
+        // through the tree, where the later field replaces it.
+        let clash = self.program.outcomes.iter().any(|def| HEAD_FIELDS.contains(&def.name.as_str()));
+        let head = |out: &mut Vec<u8>| {
+            let written = if clash {
+                serde_json::to_writer(&mut *out, &self.json(false))
+            } else {
+                serde_json::to_writer(&mut *out, &Head(self))
+            };
+            if written.is_err() {
+                out.extend_from_slice(b"null");
+            }
+        };
         if !explain {
-            let _ = serde_json::to_writer(&mut *out, &head);
+            head(out);
             return;
         }
         // Written in place, room made once: an explanation runs to tens of kilobytes.
         out.reserve(512 * self.program.rules.len());
         let start = out.len();
-        let _ = serde_json::to_writer(&mut *out, &head);
+        head(out);
         if out.last() == Some(&b'}') && out.len() > start {
             out.pop();
             out.extend_from_slice(b",\"explanation\":");
@@ -659,6 +672,11 @@ impl<'a> Report<'a> {
             }
             out.push(b'}');
         }
+    }
+
+    /// The JSON of each outcome's value, as [`Report::json`] has it.
+    fn outcome_field<'r>(&'r self, kind: OutcomeKind, value: &'r OutcomeValue) -> OutcomeField<'r, 'a> {
+        OutcomeField { report: self, kind, value }
     }
 
     /// The text output. Without `explain`: outcomes, conflicts and the rules
@@ -928,4 +946,105 @@ fn values_with_defaults(values: &Fields<'_>, assumed: &Fields<'_>) -> String {
         })
         .collect();
     format!("  [{}]", parts.join(", "))
+}
+
+/// The fields [`Report::json`] adds after the outcomes.
+const HEAD_FIELDS: &[&str] = &[
+    "rules",
+    "conflicts",
+    "notes",
+    "violations",
+    "provisional",
+    "depends_on",
+    "dependencies_complete",
+    "sampled",
+    "not_explored",
+    "ask",
+    "explanation",
+];
+
+/// [`Report::json`] without its explanation, serialized from the report itself:
+/// the same fields in the same order, nothing built in between.
+struct Head<'r, 'a>(&'r Report<'a>);
+
+impl Serialize for Head<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let report = self.0;
+        let program = report.program;
+        let mut map = serializer.serialize_map(None)?;
+        for (def, value) in program.outcomes.iter().zip(&report.outcome.values) {
+            map.serialize_entry(&def.name, &report.outcome_field(def.kind, value))?;
+        }
+        let rules: Vec<&str> = report
+            .outcome
+            .fired
+            .iter()
+            .map(|rule| program.rules.get(*rule).map_or("", |def| def.id.as_str()))
+            .collect();
+        map.serialize_entry("rules", &rules)?;
+        map.serialize_entry("conflicts", &report.conflicts())?;
+        let notes = report.date_notes();
+        if !notes.is_empty() {
+            map.serialize_entry("notes", &notes)?;
+        }
+        let violations = report.violations();
+        if !violations.is_empty() {
+            let listed: Vec<Json> = violations
+                .iter()
+                .map(|assertion| serde_json::json!({ "id": assertion.id, "title": assertion.title, "claim": assertion.claim.text }))
+                .collect();
+            map.serialize_entry("violations", &listed)?;
+        }
+        let mut dependencies = Map::new();
+        report.dependencies_json(&mut dependencies);
+        for (key, value) in &dependencies {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+/// One outcome's value, serialized as [`Report::json`] has it.
+struct OutcomeField<'r, 'a> {
+    report: &'r Report<'a>,
+    kind: OutcomeKind,
+    value: &'r OutcomeValue,
+}
+
+impl Serialize for OutcomeField<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let enums = &self.report.program.enums;
+        let names = |id, members: &[u32]| {
+            let mut names: Vec<&str> = members.iter().map(|member| enum_name(enums, id, *member)).collect();
+            names.sort_unstable();
+            names
+        };
+        match (self.kind, self.value) {
+            (_, OutcomeValue::One(value)) => match value {
+                Some(value) => to_json(value, enums).serialize(serializer),
+                None => serializer.serialize_none(),
+            },
+            (OutcomeKind::Set(id), OutcomeValue::Set(members)) => names(id, members).serialize(serializer),
+            (_, OutcomeValue::Map(values)) => {
+                let mut map = serializer.serialize_map(Some(values.len()))?;
+                for (key, value) in values {
+                    map.serialize_entry(key, &to_json(value, enums))?;
+                }
+                map.end()
+            }
+            (OutcomeKind::Duties(id), OutcomeValue::Duties { required, forbidden }) => {
+                let mut map = serializer.serialize_map(Some(2))?;
+                map.serialize_entry("required", &names(id, required))?;
+                map.serialize_entry("forbidden", &names(id, forbidden))?;
+                map.end()
+            }
+            (_, OutcomeValue::Confidence(level)) => match level {
+                Some(level) => serializer.serialize_str(level.as_str()),
+                None => serializer.serialize_none(),
+            },
+            _ => serializer.serialize_none(),
+        }
+    }
 }

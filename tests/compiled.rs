@@ -131,7 +131,9 @@ fn compare(name: &str, program: &Program) -> String {
             if expected != got {
                 panic!("{name}: the indexed evaluator disagrees on {facts:?}\nreference:\n{expected}\nindexed:\n{got}");
             }
-            // The one-line JSON with its explanation is the JSON tree's text.
+            // The one-line JSON (written straight from the outcome) is the JSON tree's text.
+            let report = Report::new(program, &facts, &indexed);
+            assert_eq!(report.json_line(false), report.json(false).to_string(), "{name}: json_line differs");
             if compared % 16 == 0 {
                 let report = Report::new(program, &facts, &reference);
                 assert_eq!(report.json_line(true), report.json(true).to_string(), "{name}: json_line differs");
@@ -143,8 +145,10 @@ fn compare(name: &str, program: &Program) -> String {
                 let expected =
                     Report::new(program, &facts, &reference).with_dependencies(&dependencies, true).json(false);
                 let (outcome, found) = tenet::analysis::depend::decide_with_dependencies(program, &index, &facts);
-                let got = Report::new(program, &facts, &outcome).with_dependencies(&found, true).json(false);
+                let report = Report::new(program, &facts, &outcome).with_dependencies(&found, true);
+                let got = report.json(false);
                 assert_eq!(expected, got, "{name}: decide_with_dependencies differs on {facts:?}");
+                assert_eq!(report.json_line(false), got.to_string(), "{name}: json_line differs with dependencies");
                 provisional += usize::from(!found.outcomes.is_empty());
             }
             compared += 1;
