@@ -1022,10 +1022,8 @@ impl Serialize for OutcomeField<'_, '_> {
             names
         };
         match (self.kind, self.value) {
-            (_, OutcomeValue::One(value)) => match value {
-                Some(value) => to_json(value, enums).serialize(serializer),
-                None => serializer.serialize_none(),
-            },
+            (_, OutcomeValue::One(Some(value))) => to_json(value, enums).serialize(serializer),
+            (_, OutcomeValue::One(None)) => serializer.serialize_none(),
             (OutcomeKind::Set(id), OutcomeValue::Set(members)) => names(id, members).serialize(serializer),
             (_, OutcomeValue::Map(values)) => {
                 let mut map = serializer.serialize_map(Some(values.len()))?;
@@ -1040,10 +1038,8 @@ impl Serialize for OutcomeField<'_, '_> {
                 map.serialize_entry("forbidden", &names(id, forbidden))?;
                 map.end()
             }
-            (_, OutcomeValue::Confidence(level)) => match level {
-                Some(level) => serializer.serialize_str(level.as_str()),
-                None => serializer.serialize_none(),
-            },
+            (_, OutcomeValue::Confidence(Some(level))) => serializer.serialize_str(level.as_str()),
+            (_, OutcomeValue::Confidence(None)) => serializer.serialize_none(),
             _ => serializer.serialize_none(),
         }
     }
