@@ -643,16 +643,10 @@ impl<'a> Report<'a> {
     /// [`Report::json_line`] appended to `out` (UTF-8), without a newline.
     pub fn write_json_line(&self, explain: bool, out: &mut Vec<u8>) {
         // The fields are written straight from the outcome, borrowed, not built as a
-        // tree first; an outcome named like one of the report's own fields is written
-        // through the tree, where the later field replaces it.
-        let clash = self.program.outcomes.iter().any(|def| HEAD_FIELDS.contains(&def.name.as_str()));
+        // tree first (no outcome is named like one of the report's own fields: the
+        // checker refuses it, `check::REPORT_FIELDS`).
         let head = |out: &mut Vec<u8>| {
-            let written = if clash {
-                serde_json::to_writer(&mut *out, &self.json(false))
-            } else {
-                serde_json::to_writer(&mut *out, &Head(self))
-            };
-            if written.is_err() {
+            if serde_json::to_writer(&mut *out, &Head(self)).is_err() {
                 out.extend_from_slice(b"null");
             }
         };
@@ -947,21 +941,6 @@ fn values_with_defaults(values: &Fields<'_>, assumed: &Fields<'_>) -> String {
         .collect();
     format!("  [{}]", parts.join(", "))
 }
-
-/// The fields [`Report::json`] adds after the outcomes.
-const HEAD_FIELDS: &[&str] = &[
-    "rules",
-    "conflicts",
-    "notes",
-    "violations",
-    "provisional",
-    "depends_on",
-    "dependencies_complete",
-    "sampled",
-    "not_explored",
-    "ask",
-    "explanation",
-];
 
 /// [`Report::json`] without its explanation, serialized from the report itself:
 /// the same fields in the same order, nothing built in between.

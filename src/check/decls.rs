@@ -351,6 +351,24 @@ impl Checker<'_> {
         if self.name_taken(&decl.name, "outcome") {
             return;
         }
+        if super::REPORT_FIELDS.contains(&decl.name.text.as_str()) {
+            self.report(
+                Diagnostic::error(
+                    "tenet::check::report_field",
+                    format!(
+                        "an outcome cannot be called `{}`: the JSON result has a field of that name",
+                        decl.name.text
+                    ),
+                )
+                .at(decl.name.span, "the result's own field")
+                .help(format!(
+                    "the JSON result lists its outcomes beside {}; give this one another name (`{}_found`, say)",
+                    super::REPORT_FIELDS.iter().map(|field| format!("`{field}`")).collect::<Vec<_>>().join(", "),
+                    decl.name.text
+                )),
+            );
+            return;
+        }
         let enum_of = |checker: &mut Self, name: &ast::Name| match checker.scalar_type(name) {
             Some(Scalar::Enum(id)) => Some(id),
             Some(_) => {

@@ -52,6 +52,23 @@ pub struct Program {
     pub own_dates: Vec<FactId>,
 }
 
+/// The fields a JSON result has beside its outcomes (`tenet eval --format json`,
+/// `tenet serve`): no outcome may take one of these names.
+pub const REPORT_FIELDS: &[&str] = &[
+    "rules",
+    "conflicts",
+    "notes",
+    "violations",
+    "provisional",
+    "depends_on",
+    "dependencies_complete",
+    "sampled",
+    "not_explored",
+    "ask",
+    "explanation",
+    "receipt",
+];
+
 /// `assert ID "title" { cite ... when ... always|never ... }`, resolved.
 #[derive(Clone, Debug)]
 pub struct AssertionDef {
