@@ -364,44 +364,13 @@ impl<'a> Report<'a> {
         self.program.rules.get(index).map_or(Strength::Soft, |rule| rule.strength)
     }
 
-    fn rule_id(&self, index: usize) -> String {
-        self.program.rules.get(index).map(|rule| rule.id.clone()).unwrap_or_default()
-    }
-
     fn show(&self, value: &Value) -> String {
         Shown { value, enums: &self.program.enums }.to_string()
     }
 
     /// The JSON of an outcome value.
     fn outcome_json(&self, kind: OutcomeKind, value: &OutcomeValue) -> Json {
-        match (kind, value) {
-            (_, OutcomeValue::One(value)) => {
-                value.as_ref().map_or(Json::Null, |value| to_json(value, &self.program.enums))
-            }
-            (OutcomeKind::Set(id), OutcomeValue::Set(members)) => {
-                let mut names: Vec<&str> =
-                    members.iter().map(|member| enum_name(&self.program.enums, id, *member)).collect();
-                names.sort_unstable();
-                Json::from(names)
-            }
-            (_, OutcomeValue::Map(map)) => Json::Object(
-                map.iter().map(|(key, value)| (key.clone(), to_json(value, &self.program.enums))).collect(),
-            ),
-            (OutcomeKind::Duties(id), OutcomeValue::Duties { required, forbidden }) => {
-                let names = |acts: &[u32]| {
-                    let mut names: Vec<&str> =
-                        acts.iter().map(|act| enum_name(&self.program.enums, id, *act)).collect();
-                    names.sort_unstable();
-                    Json::from(names)
-                };
-                let mut map = Map::new();
-                map.insert(String::from("required"), names(required));
-                map.insert(String::from("forbidden"), names(forbidden));
-                Json::Object(map)
-            }
-            (_, OutcomeValue::Confidence(level)) => level.map_or(Json::Null, |level| Json::from(level.as_str())),
-            _ => Json::Null,
-        }
+        serde_json::to_value(self.outcome_field(kind, value)).unwrap_or(Json::Null)
     }
 
     pub fn conflicts(&self) -> Vec<ConflictReport<'a>> {
@@ -605,30 +574,11 @@ impl<'a> Report<'a> {
 
     /// The JSON output: declared outcomes, `rules`, `conflicts`, and with `explain` the explanation.
     pub fn json(&self, explain: bool) -> Json {
-        let mut map = Map::new();
-        for (def, value) in self.program.outcomes.iter().zip(&self.outcome.values) {
-            map.insert(def.name.clone(), self.outcome_json(def.kind, value));
-        }
-        let rules: Vec<String> = self.outcome.fired.iter().map(|rule| self.rule_id(*rule)).collect();
-        map.insert(String::from("rules"), Json::from(rules));
-        map.insert(String::from("conflicts"), serde_json::to_value(self.conflicts()).unwrap_or(Json::Null));
-        let notes = self.date_notes();
-        if !notes.is_empty() {
-            map.insert(String::from("notes"), Json::from(notes));
-        }
-        let violations = self.violations();
-        if !violations.is_empty() {
-            let listed: Vec<Json> = violations
-                .iter()
-                .map(|assertion| serde_json::json!({ "id": assertion.id, "title": assertion.title, "claim": assertion.claim.text }))
-                .collect();
-            map.insert(String::from("violations"), Json::from(listed));
-        }
-        self.dependencies_json(&mut map);
-        if explain {
+        let mut json = serde_json::to_value(Head(self)).unwrap_or(Json::Null);
+        if explain && let Json::Object(map) = &mut json {
             map.insert(String::from("explanation"), serde_json::to_value(self.explanation()).unwrap_or(Json::Null));
         }
-        Json::Object(map)
+        json
     }
 
     /// [`Report::json`] as one line of text, the same bytes as serializing it, but
@@ -942,8 +892,10 @@ fn values_with_defaults(values: &Fields<'_>, assumed: &Fields<'_>) -> String {
     format!("  [{}]", parts.join(", "))
 }
 
-/// [`Report::json`] without its explanation, serialized from the report itself:
-/// the same fields in the same order, nothing built in between.
+/// [`Report::json`] without its explanation, serialized from the report itself
+/// (into a JSON tree for [`Report::json`], as text for [`Report::json_line`]):
+/// the outcomes in declaration order, then `rules`, `conflicts`, `notes` and
+/// `violations` when there are any, then the dependencies when asked for.
 struct Head<'r, 'a>(&'r Report<'a>);
 
 impl Serialize for Head<'_, '_> {
@@ -984,7 +936,8 @@ impl Serialize for Head<'_, '_> {
     }
 }
 
-/// One outcome's value, serialized as [`Report::json`] has it.
+/// One outcome's value as JSON: `null` when it has none, a `set of` as its
+/// values' names sorted, `duties of` as `required` and `forbidden`.
 struct OutcomeField<'r, 'a> {
     report: &'r Report<'a>,
     kind: OutcomeKind,
