@@ -1,7 +1,8 @@
 //! Growth with size: check and evaluation at 1,000, 10,000 and 50,000
 //! generated rules, and the adversarial shapes that used to be super-linear
 //! (a term DAG, thousands of errors in one file, deep YAML, a huge list in an
-//! explanation). Each should grow linearly with its size.
+//! explanation). Each should grow linearly with its size. `check_command` runs
+//! the built `tenet check` on a directory of generated rules, as a user does.
 //!
 //! `cargo bench --bench scale`
 
@@ -53,6 +54,25 @@ fn checked(text: String) -> Loaded {
 fn check_rules(bencher: divan::Bencher, count: usize) {
     let text = generated(count);
     bencher.bench(|| load_texts(&[(String::from("generated.tenet"), divan::black_box(text.clone()))]));
+}
+
+/// `tenet check DIR` as a user runs it, on a directory holding the generated
+/// rules: the process starting, reading the file, parsing, checking, printing
+/// the summary and exiting (the command's allocator, mimalloc, included).
+#[divan::bench(args = [1_000, 10_000], sample_count = 20, sample_size = 1)]
+fn check_command(bencher: divan::Bencher, count: usize) {
+    let dir = std::env::temp_dir().join(format!("tenet-bench-check-{}-{count}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    std::fs::write(dir.join("generated.tenet"), generated(count)).expect("the generated rules");
+    bencher.bench(|| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_tenet"))
+            .arg("check")
+            .arg(&dir)
+            .output()
+            .expect("tenet runs");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    });
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// `count` rules in the shape of the peer benchmark (`benches/peers`): rule *i*

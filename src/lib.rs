@@ -49,6 +49,9 @@
 //! The language server comes in with the default `lsp` feature (lsp-server, lsp-types);
 //! `default-features = false` leaves the library without it.
 
+// The parser pest derives without its `std` feature names `alloc` from the crate root.
+extern crate alloc;
+
 pub mod analysis;
 pub mod ast;
 pub mod cases;

@@ -149,6 +149,24 @@ fn bad_rule_files() {
     }
 }
 
+/// Nesting up to the limit (64 brackets and quantifiers) checks on the stack the
+/// parser's worker threads have: the limit, not a probe of the stack while
+/// parsing, is what keeps the recursive parser, lowering and checker within it.
+#[test]
+fn nesting_at_the_limit_checks() {
+    let head = "fact x : bool\nfact l : list of number\nrule R-1 \"deep\" { cite \"c\" when ";
+    let quantifiers: String = (0..32).map(|level| format!("(any n{level} in l satisfies ")).collect();
+    let inputs = [
+        ("parentheses", format!("{head}{}x{} }}\n", "(".repeat(64), ")".repeat(64))),
+        ("quantifiers", format!("{head}{quantifiers}x{} }}\n", ")".repeat(32))),
+        ("negations", format!("{head}{}x{} }}\n", "(not ".repeat(64), ")".repeat(64))),
+    ];
+    for (name, text) in inputs {
+        let output = check_file(name, text.as_bytes());
+        assert_eq!(output.status.code(), Some(0), "{name}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+}
+
 #[test]
 fn bad_facts_files() {
     let dir = scratch("facts");
