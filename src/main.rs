@@ -153,7 +153,7 @@ enum Command {
         /// Output format
         #[arg(long, value_enum, default_value_t = cli::analyze::AnalyzeFormat::Text)]
         format: cli::analyze::AnalyzeFormat,
-        /// `--deny warnings`: dead and shadowed rules fail the run too
+        /// `--deny warnings`: warnings fail the run too (dead and shadowed rules, reviewed findings no longer found)
         #[arg(long, value_name = "warnings", value_parser = ["warnings"])]
         deny: Option<String>,
         /// Which errors fail the run (default: all three)

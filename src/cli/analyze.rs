@@ -99,7 +99,8 @@ pub fn run(options: &Options, today: Date) -> (u8, String, Loaded, Vec<Diagnosti
     }
     let failed = analysis.findings.iter().any(failing)
         || analysis.disagreements() > 0
-        || problems.iter().any(Diagnostic::is_error);
+        // A problem is an error or a warning (a reviewed entry no longer found, say).
+        || problems.iter().any(|problem| problem.is_error() || options.deny_warnings);
     let text = match options.format {
         AnalyzeFormat::Text => text(&analysis),
         AnalyzeFormat::Markdown => markdown(&analysis),
