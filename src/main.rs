@@ -1,10 +1,10 @@
-//! The `tenet` command line: `check` and `eval`.
+//! The `tenet` command line: its commands and options (clap), dispatched to `cli/`.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use jiff::civil::Date;
 
 mod cli;
@@ -15,9 +15,6 @@ mod cli;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use tenet::diag::{Diagnostic, ErrorFormat, render};
-use tenet::facts::{self, Schema};
-use tenet::load::{Loaded, load};
-use tenet::render::Report;
 use tenet::source::Sources;
 
 /// tenet: rules for law, applied consistently, explainably and reviewably.
@@ -77,8 +74,8 @@ enum Command {
         #[arg(long, value_parser = parse_date)]
         as_of: Option<Date>,
         /// Output format
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = cli::eval::Format::Text)]
+        format: cli::eval::Format,
         /// Explain: conditions with their values, overridden rules, rules that did not apply
         #[arg(long)]
         explain: bool,
@@ -120,8 +117,8 @@ enum Command {
         #[arg(long, value_name = "REV")]
         git: Option<String>,
         /// Output format: text for a terminal, markdown for a pull-request comment, or json
-        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
-        format: DiffFormat,
+        #[arg(long, value_enum, default_value_t = cli::diff::DiffFormat::Text)]
+        format: cli::diff::DiffFormat,
         /// Also list every class of request (not only the cases) whose outcome changes,
         /// grouped by change, each with a witness request run on both versions
         #[arg(long)]
@@ -277,8 +274,8 @@ enum Command {
         #[arg(long, value_parser = parse_date)]
         as_of: Option<Date>,
         /// Output format: text, markdown (a pull-request comment) or json
-        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
-        format: DiffFormat,
+        #[arg(long, value_enum, default_value_t = cli::diff::DiffFormat::Text)]
+        format: cli::diff::DiffFormat,
         /// Also write every request's outcomes: Parquet for `.parquet`, NDJSON otherwise
         #[arg(long, value_name = "FILE")]
         outcomes: Option<PathBuf>,
@@ -321,21 +318,8 @@ enum Command {
     },
 }
 
-#[derive(Clone, Copy, PartialEq, ValueEnum)]
-enum DiffFormat {
-    Text,
-    Markdown,
-    Json,
-}
-
-#[derive(Clone, Copy, PartialEq, ValueEnum)]
-enum Format {
-    Text,
-    Json,
-}
-
 fn parse_date(text: &str) -> Result<Date, String> {
-    facts::parse_date(text).ok_or_else(|| format!("`{text}` is not a date; write YYYY-MM-DD, e.g. 2025-02-11"))
+    tenet::facts::parse_date(text).ok_or_else(|| format!("`{text}` is not a date; write YYYY-MM-DD, e.g. 2025-02-11"))
 }
 
 /// A size in bytes: `1048576`, `512KiB`, `1MiB`, `2GiB` (also `K`, `M`, `G`, `KB`, `MB`, `GB`, all powers of 1024).
@@ -398,85 +382,9 @@ fn run(cli: Cli) -> u8 {
         }
     };
     match cli.command {
-        Command::Check { paths } => {
-            // One file is checked within the rule set it belongs to when it uses names
-            // declared elsewhere in it; only the file's own problems are reported then.
-            let loaded = match paths.as_slice() {
-                [file] if std::fs::read_to_string(file).is_ok() => {
-                    let (mut loaded, sources) =
-                        tenet::load::load_in_set(file, |path| std::fs::read_to_string(path).ok());
-                    if sources.len() > 1 {
-                        let own = sources.iter().position(|path| path == file).unwrap_or_default() as u32;
-                        loaded.diagnostics.retain(|diagnostic| {
-                            diagnostic.primary.as_ref().is_none_or(|(span, _)| span.file.0 == own)
-                        });
-                        eprintln!(
-                            "note: {} checked within its rule set, {} ({} files)",
-                            file.display(),
-                            tenet::load::rule_set_root(file).display(),
-                            sources.len()
-                        );
-                    }
-                    loaded
-                }
-                _ => load(&paths),
-            };
-            report(&loaded.diagnostics, &loaded.sources);
-            let code = if loaded.has_errors() {
-                1
-            } else {
-                if cli.error_format == ErrorFormat::Sarif {
-                    eprintln!("{}", summary(&loaded));
-                } else {
-                    println!("{}", summary(&loaded));
-                }
-                0
-            };
-            // The process ends next: freeing the syntax trees and the program node by
-            // node would add a tenth to checking a large rule set, for nothing.
-            std::mem::forget(loaded);
-            code
-        }
+        Command::Check { paths } => cli::check::run(&paths, cli.error_format == ErrorFormat::Sarif, &report),
         Command::Diff { paths, git, format, exhaustive, as_of } => {
-            let (old, new, label, cleanup) = match (git, paths.as_slice()) {
-                (Some(rev), [] | [_]) => {
-                    let path = paths.first().cloned().unwrap_or_else(|| PathBuf::from("rules"));
-                    match cli::git::tree(&rev, &path) {
-                        Ok((root, old)) => {
-                            (old, path.clone(), Some(format!("{} at {rev}", path.display())), Some(root))
-                        }
-                        Err(message) => {
-                            report(&[Diagnostic::error("tenet::diff::git", message)], &Sources::default());
-                            return 1;
-                        }
-                    }
-                }
-                (None, [old, new]) => (old.clone(), new.clone(), None, None),
-                _ => {
-                    eprintln!(
-                        "error: give OLD and NEW rule directories, or --git REV [PATH]\n\nFor more information, try '--help'."
-                    );
-                    return 2;
-                }
-            };
-            let mut diff = tenet::diff::diff(&old, &new);
-            if exhaustive {
-                let as_of = as_of.unwrap_or_else(|| jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date());
-                tenet::diff::exhaustive(&mut diff, &old, &new, as_of);
-            }
-            if let Some(label) = label {
-                diff.old = label;
-            }
-            if let Some(root) = cleanup {
-                let _ = std::fs::remove_dir_all(root);
-            }
-            let text = match format {
-                DiffFormat::Text => diff.text(),
-                DiffFormat::Markdown => diff.markdown(),
-                DiffFormat::Json => serde_json::to_string_pretty(&diff).unwrap_or_default() + "\n",
-            };
-            let _ = std::io::stdout().write_all(text.as_bytes());
-            u8::from(diff.has_problems())
+            cli::diff::run(&paths, git, format, exhaustive, as_of, &report)
         }
         Command::Analyze { rules, as_of, all_dates, format, deny, fail_on, known, write_cases } => {
             let options = cli::analyze::Options {
@@ -497,7 +405,7 @@ fn run(cli: Cli) -> u8 {
             code
         }
         Command::Fmt { check, paths } => {
-            let (code, diagnostics, sources) = fmt(&paths, check);
+            let (code, diagnostics, sources) = cli::fmt::run(&paths, check);
             report(&diagnostics, &sources);
             code
         }
@@ -596,78 +504,10 @@ fn run(cli: Cli) -> u8 {
             let _ = std::io::stdout().write_all(text.as_bytes());
             code.max(u8::from(!diagnostics.is_empty()))
         }
-        Command::Eval { rules, facts: facts_path, batch, as_of, format, explain, rule, fired, ask } => {
-            let explain = explain || rule.is_some() || fired;
-            let loaded = load(&[rules]);
-            if loaded.has_errors() {
-                report(&loaded.diagnostics, &loaded.sources);
-                return 1;
-            }
-            let program = &loaded.program;
-            let schema = Schema::new(program);
-            if let Some(input) = batch {
-                let index = tenet::eval::Index::new(program);
-                let batch = cli::batch::Batch { program, schema: &schema, as_of, explain, index: &index };
-                return match batch.run(&input, &mut std::io::stdout().lock()) {
-                    Ok(summary) => {
-                        report(&summary.failed, &loaded.sources);
-                        u8::from(!summary.failed.is_empty())
-                    }
-                    Err(diagnostic) => {
-                        report(&[*diagnostic], &loaded.sources);
-                        1
-                    }
-                };
-            }
-            let Some(facts_path) = facts_path else { return 2 };
-            let bytes = match facts::read_bounded(&facts_path) {
-                Ok(bytes) => bytes,
-                Err(diagnostic) => {
-                    report(&[*diagnostic], &loaded.sources);
-                    return 1;
-                }
-            };
-            let facts = match facts::from_text(program, &schema, &bytes, facts::is_yaml(&facts_path), as_of) {
-                Ok(facts) => facts,
-                Err(mut diagnostics) => {
-                    let file = facts::display_name(&facts_path);
-                    for diagnostic in &mut diagnostics {
-                        diagnostic.message = format!("{file}: {}", diagnostic.message);
-                    }
-                    report(&diagnostics, &loaded.sources);
-                    return 1;
-                }
-            };
-            let outcome = tenet::eval::evaluate(program, &facts);
-            if !outcome.errors.is_empty() {
-                report(&outcome.error_diagnostics(program), &loaded.sources);
-                return 1;
-            }
-            // An outcome that facts the request leaves out would change is provisional.
-            let index = tenet::eval::Index::new(program);
-            let dependencies = tenet::analysis::depend::dependencies_indexed(program, &index, &facts, &outcome);
-            if let Some(id) = &rule
-                && !program.rules.iter().any(|def| def.id.eq_ignore_ascii_case(id))
-            {
-                let known = program.rules.iter().map(|def| def.id.as_str());
-                let diagnostic = Diagnostic::error("tenet::eval::unknown_rule", format!("there is no rule `{id}`"))
-                    .suggest(id, known);
-                report(&[diagnostic], &loaded.sources);
-                return 1;
-            }
-            let filter = tenet::render::ExplainFilter { rule, fired_only: fired };
-            let report =
-                Report::new(program, &facts, &outcome).with_dependencies(&dependencies, ask).with_filter(filter);
-            let text = match format {
-                Format::Json => {
-                    let json = report.json(explain);
-                    serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"
-                }
-                Format::Text => report.text(explain),
-            };
-            let _ = std::io::stdout().write_all(text.as_bytes());
-            0
-        }
+        Command::Eval { rules, facts, batch, as_of, format, explain, rule, fired, ask } => cli::eval::run(
+            cli::eval::Options { rules, facts, batch, as_of, format, explain, rule, fired, ask },
+            &report,
+        ),
     }
 }
 
@@ -685,7 +525,7 @@ fn replay(
     pair: Option<(PathBuf, PathBuf)>,
     git: Option<String>,
     as_of: Option<Date>,
-    format: DiffFormat,
+    format: cli::diff::DiffFormat,
     outcomes: Option<PathBuf>,
     engine: ReplayEngine,
     report: &dyn Fn(&[Diagnostic], &Sources),
@@ -710,9 +550,9 @@ fn replay(
             (None, None) => vec![(rules.display().to_string(), rules)],
         };
         let format = match format {
-            DiffFormat::Text => cli::replay::ReplayFormat::Text,
-            DiffFormat::Markdown => cli::replay::ReplayFormat::Markdown,
-            DiffFormat::Json => cli::replay::ReplayFormat::Json,
+            cli::diff::DiffFormat::Text => cli::replay::ReplayFormat::Text,
+            cli::diff::DiffFormat::Markdown => cli::replay::ReplayFormat::Markdown,
+            cli::diff::DiffFormat::Json => cli::replay::ReplayFormat::Json,
         };
         let ReplayEngine { partitions, ballista } = engine;
         let options = cli::replay::Options { sides, archives, as_of, format, outcomes, partitions, ballista };
@@ -732,64 +572,4 @@ fn replay(
         report(&[diagnostic], &Sources::default());
         2
     }
-}
-
-/// `tenet fmt`: (0 or 1, diagnostics, the sources they point into).
-fn fmt(paths: &[PathBuf], check: bool) -> (u8, Vec<Diagnostic>, Sources) {
-    let (files, mut diagnostics) = tenet::load::rule_files(paths);
-    let mut sources = Sources::default();
-    let mut failed = !diagnostics.is_empty();
-    for file in files {
-        let text = match std::fs::read(&file).map(String::from_utf8) {
-            Ok(Ok(text)) => text,
-            _ => {
-                diagnostics.push(Diagnostic::error(
-                    "tenet::fmt::io",
-                    format!("cannot read `{}` as UTF-8 text", file.display()),
-                ));
-                failed = true;
-                continue;
-            }
-        };
-        let id = sources.add(file.display().to_string(), text.as_str());
-        match tenet::format::format(id, &text) {
-            Err(mut problems) => {
-                diagnostics.append(&mut problems);
-                failed = true;
-            }
-            Ok(formatted) if formatted == text => {}
-            Ok(_) if check => {
-                println!("would reformat {}", file.display());
-                failed = true;
-            }
-            Ok(formatted) => match std::fs::write(&file, formatted) {
-                Ok(()) => println!("formatted {}", file.display()),
-                Err(error) => {
-                    diagnostics.push(Diagnostic::error(
-                        "tenet::fmt::io",
-                        format!("cannot write `{}`: {error}", file.display()),
-                    ));
-                    failed = true;
-                }
-            },
-        }
-    }
-    (u8::from(failed), diagnostics, sources)
-}
-
-fn summary(loaded: &Loaded) -> String {
-    let program = &loaded.program;
-    let warnings = loaded.diagnostics.len();
-    let plural = |n: usize, word: &str| {
-        if n == 1 { format!("{n} {word}") } else { format!("{n} {word}s") }
-    };
-    format!(
-        "checked {}: {}, {}, {}, {} — {}",
-        plural(loaded.files, "file"),
-        plural(program.rules.len(), "rule"),
-        plural(program.blocks.len(), "block"),
-        plural(program.facts.len(), "fact"),
-        plural(program.outcomes.len(), "outcome"),
-        if warnings == 0 { String::from("no problems") } else { plural(warnings, "warning") }
-    )
 }

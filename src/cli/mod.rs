@@ -2,6 +2,10 @@
 
 pub mod analyze;
 pub mod batch;
+pub mod check;
+pub mod diff;
+pub mod eval;
+pub mod fmt;
 pub mod git;
 #[cfg(feature = "lsp")]
 pub mod lsp;
@@ -12,3 +16,6 @@ pub mod schema;
 #[cfg(feature = "serve")]
 pub mod serve;
 pub mod test;
+
+/// How a command prints diagnostics: in the format and colours the user chose.
+pub type Reporter<'a> = &'a dyn Fn(&[tenet::diag::Diagnostic], &tenet::source::Sources);
