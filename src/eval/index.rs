@@ -13,6 +13,7 @@
 //! 500`, `as_of >= 2025-01-01`) are sorted by their limit: the request's value
 //! walks them from the easiest limit and stops at the first it cannot meet, so
 //! rules whose threshold fails are never looked at (an absent value meets none).
+//! A threshold that is a whole condition is then not tested again.
 //!
 //! The index is exact, not a heuristic: a rule it leaves out has a key
 //! condition that is false or unknown for the request, so the rule cannot fire.
@@ -193,10 +194,14 @@ impl Index {
                     break;
                 }
                 leading.push(&condition.expr);
+                let first_threshold = thresholds.is_empty();
                 collect_keys(program, &condition.expr, (&mut keys, &mut thresholds), &mut seen, 0);
                 // A condition of literals only is true when its literals hold (tested first):
-                // it needs no code.
-                if literals.cover(program, &condition.expr, &mut covered, 0) {
+                // it needs no code. Nor does the rule's threshold (the first found) when it
+                // is the whole condition: the rule is a candidate only when the request's
+                // value meets it ([`Group::push`]).
+                let threshold_only = first_threshold && threshold(program, bare(program, &condition.expr)).is_some();
+                if threshold_only || literals.cover(program, &condition.expr, &mut covered, 0) {
                     compiled += 1;
                 } else if code.condition(program, &condition.expr).is_some() {
                     code.check();
@@ -434,11 +439,9 @@ impl Group {
         let limits = self.limits.get(start as usize..end as usize).unwrap_or_default();
         for (rule, (limit, inclusive)) in rules.iter().zip(limits) {
             let ordering = match value.compare(limit) {
-                // Not comparable (the checker's types rule it out): left to the conditions.
-                None => {
-                    out.push(*rule);
-                    continue;
-                }
+                // Not comparable (the checker's types rule it out): the condition is
+                // unknown, as the tree walker finds it, so the rule cannot fire.
+                None => continue,
                 Some(ordering) if bound.lower => ordering,
                 Some(ordering) => ordering.reverse(),
             };
@@ -524,6 +527,22 @@ fn collect_keys(
             thresholds.extend(threshold(program, expr));
         }
     }
+}
+
+/// What a condition is once the terms it names are looked into: `term large
+/// means amount > 500` then `when large` is the comparison itself.
+fn bare<'e>(program: &'e Program, mut expr: &'e Expr) -> &'e Expr {
+    // Terms nest no deeper than the checker allows; this bounds a malformed program.
+    for _ in 0..64 {
+        match expr {
+            Expr::Term(index) => match program.terms.get(*index) {
+                Some(body) => expr = body,
+                None => return expr,
+            },
+            _ => return expr,
+        }
+    }
+    expr
 }
 
 /// `expr` as a threshold on a number or date fact, if it is one.
