@@ -223,6 +223,25 @@ pub fn decide(program: &Program, index: &Index, facts: &Facts) -> Outcome {
     state.end(as_of, &mut env)
 }
 
+/// The vectors a [`State`] works in, given back when it ends ([`State::recycle`])
+/// and kept per thread, so that a request does not allocate and free them anew.
+/// Each is empty between requests (a term's cell unset, a block untested).
+#[derive(Default)]
+struct Buffers {
+    ones: Vec<Vec<(usize, Value)>>,
+    sets: Vec<Vec<u32>>,
+    maps: Vec<BTreeMap<String, Vec<(usize, Value)>>>,
+    duties: Vec<Vec<(usize, bool)>>,
+    fired: Vec<usize>,
+    block_conditions: Vec<Option<bool>>,
+    stack: Vec<Option<bool>>,
+    terms: Vec<std::cell::OnceCell<Option<Value>>>,
+}
+
+thread_local! {
+    static BUFFERS: std::cell::Cell<Buffers> = std::cell::Cell::new(Buffers::default());
+}
+
 /// The vectors [`decide`] reuses from one request to the next on a thread.
 #[derive(Default)]
 struct Scratch {
@@ -262,23 +281,56 @@ impl<'a> State<'a> {
     fn new(program: &'a Program, facts: &'a Facts, every_rule: bool) -> State<'a> {
         let outcome_count = program.outcomes.len();
         let acts = program.acts().map_or(0, |id| program.enum_values(id).len());
+        // The vectors of the last request on this thread, emptied: sized for it already.
+        let mut buffers = BUFFERS.with(std::cell::Cell::take);
+        buffers.ones.resize_with(outcome_count, Vec::new);
+        buffers.sets.resize_with(outcome_count, Vec::new);
+        buffers.maps.resize_with(outcome_count, BTreeMap::new);
+        buffers.duties.resize_with(acts, Vec::new);
+        buffers.block_conditions.resize(program.blocks.len(), None);
+        buffers.terms.resize_with(program.terms.len(), std::cell::OnceCell::new);
+        let Buffers { ones, sets, maps, duties, fired, block_conditions, stack, terms } = buffers;
         State {
             program,
             facts,
-            ones: vec![Vec::new(); outcome_count],
-            sets: vec![Vec::new(); outcome_count],
-            maps: vec![BTreeMap::new(); outcome_count],
-            duties: vec![Vec::new(); acts],
+            ones,
+            sets,
+            maps,
+            duties,
             status: if every_rule { vec![Status::NotInForce; program.rules.len()] } else { Vec::new() },
-            fired: Vec::new(),
-            block_conditions: vec![None; program.blocks.len()],
+            fired,
+            block_conditions,
             index: None,
-            stack: Vec::new(),
+            stack,
             skipped: Vec::new(),
-            terms: (0..program.terms.len()).map(|_| std::cell::OnceCell::new()).collect(),
+            terms,
             out_of_range: std::cell::Cell::new(false),
             errors: Vec::new(),
         }
+    }
+
+    /// Gives this state's vectors back to the thread, emptied, for the next request.
+    fn recycle(&mut self) {
+        use std::mem::take;
+        let mut buffers = Buffers {
+            ones: take(&mut self.ones),
+            sets: take(&mut self.sets),
+            maps: take(&mut self.maps),
+            duties: take(&mut self.duties),
+            fired: take(&mut self.fired),
+            block_conditions: take(&mut self.block_conditions),
+            stack: take(&mut self.stack),
+            terms: take(&mut self.terms),
+        };
+        buffers.ones.iter_mut().for_each(Vec::clear);
+        buffers.sets.iter_mut().for_each(Vec::clear);
+        buffers.maps.iter_mut().for_each(BTreeMap::clear);
+        buffers.duties.iter_mut().for_each(Vec::clear);
+        buffers.fired.clear();
+        buffers.block_conditions.fill(None);
+        buffers.stack.clear();
+        buffers.terms.iter_mut().for_each(|cell| drop(cell.take()));
+        BUFFERS.with(|cell| cell.set(buffers));
     }
 
     /// Whether a block's `applies when` holds, tested once.
@@ -585,7 +637,7 @@ impl<'a> State<'a> {
         Duty { required, forbidden, conflicted: required && forbidden }
     }
 
-    fn finish(self, as_of: Date) -> Outcome {
+    fn finish(mut self, as_of: Date) -> Outcome {
         let mut conflicts = Vec::new();
         let mut decisive = Vec::new();
         let mut overruled = Vec::new();
@@ -642,20 +694,22 @@ impl<'a> State<'a> {
             let level = basis.iter().filter_map(|rule| self.confidence(*rule)).min();
             *slot = OutcomeValue::Confidence(level);
         }
-        Outcome {
+        let outcome = Outcome {
             as_of,
             values,
             blocks: Vec::new(),
             block_conditions: Vec::new(),
             fired,
             conflicts,
-            status: self.status,
+            status: std::mem::take(&mut self.status),
             decisive,
-            skipped: self.skipped,
+            skipped: std::mem::take(&mut self.skipped),
             overruled,
-            errors: self.errors,
+            errors: std::mem::take(&mut self.errors),
             violations: Vec::new(),
-        }
+        };
+        self.recycle();
+        outcome
     }
 
     /// Adds to `decisive` every fired rule whose conclusions a decisive rule
