@@ -121,6 +121,36 @@ struct Group {
     /// With a bound, parallel to `rules`: each rule's limit and whether the limit itself
     /// meets it (`>=`, `<=`), sorted within each key's range from the easiest limit to meet.
     limits: Vec<(Value, bool)>,
+    /// `keys` as a table indexed by the key itself, when its values are few enough
+    /// (enumeration indices are small): a lookup is one read, not a binary search.
+    table: Table,
+}
+
+/// Keys `(first << 32) | second` laid out densely: `slots[first * stride + second]`
+/// is the key's position in `Group::keys`, or `u32::MAX` for none.
+#[derive(Clone, Debug, Default)]
+struct Table {
+    stride: u64,
+    slots: Vec<u32>,
+}
+
+impl Table {
+    /// A table for `keys` (sorted), unless it would be much larger than they are.
+    fn new(keys: &[u64]) -> Table {
+        let stride = keys.iter().map(|key| key & 0xFFFF_FFFF).max().map_or(0, |max| max + 1);
+        let firsts = keys.iter().map(|key| key >> 32).max().map_or(0, |max| max + 1);
+        let size = firsts.saturating_mul(stride);
+        if keys.is_empty() || size > 4 * keys.len() as u64 + 1024 {
+            return Table::default();
+        }
+        let mut slots = vec![u32::MAX; size as usize];
+        for (at, key) in keys.iter().enumerate() {
+            if let Some(slot) = slots.get_mut(((key >> 32) * stride + (key & 0xFFFF_FFFF)) as usize) {
+                *slot = at as u32;
+            }
+        }
+        Table { stride, slots }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -260,8 +290,15 @@ impl Index {
                     key.cmp(other_key).then(by_limit).then(rule.cmp(other_rule))
                 });
                 entries.dedup_by(|(key, rule, _), (other_key, other_rule, _)| key == other_key && rule == other_rule);
-                let mut group =
-                    Group { facts, bound, keys: Vec::new(), ranges: Vec::new(), rules: Vec::new(), limits: Vec::new() };
+                let mut group = Group {
+                    facts,
+                    bound,
+                    keys: Vec::new(),
+                    ranges: Vec::new(),
+                    rules: Vec::new(),
+                    limits: Vec::new(),
+                    table: Table::default(),
+                };
                 for (key, rule, limit) in entries {
                     if group.keys.last() != Some(&key) {
                         group.keys.push(key);
@@ -274,6 +311,7 @@ impl Index {
                         range.1 = group.rules.len() as u32;
                     }
                 }
+                group.table = Table::new(&group.keys);
                 group
             })
             .collect();
@@ -425,9 +463,23 @@ fn compile_assertion(program: &Program, assertion: &crate::check::AssertionDef, 
 }
 
 impl Group {
+    /// Where `key` is in `keys`, if it is there.
+    fn find(&self, key: u64) -> Option<usize> {
+        if self.table.slots.is_empty() {
+            return self.keys.binary_search(&key).ok();
+        }
+        let (first, second) = (key >> 32, key & 0xFFFF_FFFF);
+        if second >= self.table.stride {
+            return None;
+        }
+        let slot = first.checked_mul(self.table.stride)?.checked_add(second)?;
+        let at = *self.table.slots.get(usize::try_from(slot).ok()?)?;
+        (at != u32::MAX).then_some(at as usize)
+    }
+
     /// The rules filed under `key` whose threshold the request's value can meet.
     fn push(&self, key: u64, facts: &Facts, out: &mut Vec<u32>) {
-        let Ok(at) = self.keys.binary_search(&key) else { return };
+        let Some(at) = self.find(key) else { return };
         let Some(&(start, end)) = self.ranges.get(at) else { return };
         let Some(rules) = self.rules.get(start as usize..end as usize) else { return };
         let Some(bound) = self.bound else {
