@@ -719,3 +719,38 @@ impl<'p> Fallible<'p> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Group, Lookup, Table, pair};
+
+    /// The table finds exactly what a binary search over the keys finds, for keys
+    /// inside and outside its bounds, and a sparse key set falls back to the search.
+    #[test]
+    fn the_table_finds_what_the_search_finds() {
+        let key_sets: [Vec<u64>; 4] = [
+            vec![0, 3, 7],
+            vec![pair(0, 1), pair(0, 4), pair(2, 0), pair(5, 3)],
+            vec![pair(1, 2), pair(70_000, 9)],
+            vec![],
+        ];
+        for keys in key_sets {
+            let table = Table::new(&keys);
+            let group = Group {
+                facts: Lookup::Any,
+                bound: None,
+                keys: keys.clone(),
+                ranges: Vec::new(),
+                rules: Vec::new(),
+                limits: Vec::new(),
+                table,
+            };
+            let probes = (0..8).flat_map(|first| (0..12).map(move |second| pair(first, second)));
+            for key in probes.chain(keys.iter().copied()).chain([pair(70_000, 9), pair(70_000, 10), u64::MAX]) {
+                assert_eq!(group.find(key), keys.binary_search(&key).ok(), "key {key:#x} in {keys:?}");
+            }
+        }
+        assert!(Table::new(&[pair(1, 2), pair(70_000, 9)]).slots.is_empty(), "sparse keys are searched");
+        assert!(!Table::new(&[pair(0, 1), pair(2, 0)]).slots.is_empty(), "dense keys get a table");
+    }
+}
