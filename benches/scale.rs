@@ -80,7 +80,12 @@ fn check_command(bencher: divan::Bencher, count: usize) {
 /// hard law) or a permit (allow, policy); deny wins over allow. 100 kinds, so
 /// that about 7 rules in 10,000 match a request.
 fn peer_shaped(count: usize) -> String {
-    let kinds: Vec<String> = (0..100).map(|kind| format!("k{kind}")).collect();
+    peer_shaped_with(count, 100)
+}
+
+/// [`peer_shaped`] with `kinds` kinds instead of 100.
+fn peer_shaped_with(count: usize, kind_count: usize) -> String {
+    let kinds: Vec<String> = (0..kind_count).map(|kind| format!("k{kind}")).collect();
     let regions: Vec<String> = (0..20).map(|region| format!("r{region}")).collect();
     let mut text = format!(
         "enum Kind {{ {} }}\nenum Region {{ {} }}\nenum Decision {{ allow, deny }}\n\
@@ -94,7 +99,7 @@ fn peer_shaped(count: usize) -> String {
         let _ = writeln!(
             text,
             "  rule R-{index} \"Rule {index}\" {{\n    cite \"Code § {index}\"\n    when kind is k{} and region in [r{}, r{}, r{}] and amount > {}\n    then set decision to {outcome}\n  }}",
-            mix(index, 1) % 100,
+            mix(index, 1) % kind_count,
             region % 20,
             (region + 7) % 20,
             (region + 13) % 20,
@@ -120,11 +125,16 @@ fn mix(index: usize, salt: u64) -> usize {
 
 /// 256 requests spread over the kinds, regions and amounts.
 fn peer_requests(program: &tenet::check::Program, schema: &Schema) -> Vec<facts::Facts> {
+    peer_requests_with(program, schema, 100)
+}
+
+/// [`peer_requests`] over `kinds` kinds.
+fn peer_requests_with(program: &tenet::check::Program, schema: &Schema, kinds: usize) -> Vec<facts::Facts> {
     (0..256usize)
         .map(|seed| {
             let json = format!(
                 r#"{{"as_of": "2025-01-01", "kind": "k{}", "region": "r{}", "amount": {}}}"#,
-                mix(seed, 11) % 100,
+                mix(seed, 11) % kinds,
                 mix(seed, 12) % 20,
                 mix(seed, 13) % 1000
             );
@@ -139,6 +149,22 @@ fn decide_by_rule_count(bencher: divan::Bencher, count: usize) {
     let loaded = checked(peer_shaped(count));
     let schema = Schema::new(&loaded.program);
     let requests = peer_requests(&loaded.program, &schema);
+    let index = tenet::eval::Index::new(&loaded.program);
+    bencher.counter(divan::counter::ItemsCount::new(requests.len())).bench(|| {
+        for facts in &requests {
+            divan::black_box(tenet::eval::decide(&loaded.program, &index, divan::black_box(facts)));
+        }
+    });
+}
+
+/// The same with as many kinds as rules, so that a request matches the same
+/// number of rules (about 0.07) whatever their count: what grows then is only
+/// what the index costs, the rest being the same work.
+#[divan::bench(args = [100, 1_000, 10_000], sample_count = 50)]
+fn decide_same_matches(bencher: divan::Bencher, count: usize) {
+    let loaded = checked(peer_shaped_with(count, count));
+    let schema = Schema::new(&loaded.program);
+    let requests = peer_requests_with(&loaded.program, &schema, count);
     let index = tenet::eval::Index::new(&loaded.program);
     bencher.counter(divan::counter::ItemsCount::new(requests.len())).bench(|| {
         for facts in &requests {
