@@ -33,11 +33,8 @@ use crate::value::{Type, Value};
 #[derive(Clone, Debug, Default)]
 pub struct Index {
     groups: Vec<Group>,
-    /// Rules with no key, as positions in the evaluation order.
-    always: Vec<u32>,
-    /// The evaluation order (`Program::order`): candidates are gathered as
-    /// positions in it, sorted as plain numbers, then turned into rules.
-    order: Vec<u32>,
+    /// Rules with no key, as [`Placed`] rules.
+    always: Vec<u64>,
     /// Per rule: its dates and the range of `code` that tests its leading
     /// conditions, compiled one after the other: a candidate costs a cache line or
     /// two, not a walk over boxed expressions scattered in memory.
@@ -114,10 +111,10 @@ struct Group {
     facts: Lookup,
     /// The threshold every rule of the group has, if any.
     bound: Option<Bound>,
-    /// Sorted keys, and for each the range of `rules` filed under it (as positions in the order).
+    /// Sorted keys, and for each the range of `rules` filed under it (as [`Placed`] rules).
     keys: Vec<u64>,
     ranges: Vec<(u32, u32)>,
-    rules: Vec<u32>,
+    rules: Vec<u64>,
     /// With a bound, parallel to `rules`: each rule's limit and whether the limit itself
     /// meets it (`>=`, `<=`), sorted within each key's range from the easiest limit to meet.
     limits: Vec<(Value, bool)>,
@@ -197,9 +194,9 @@ impl Index {
                 *slot = at as u32;
             }
         }
-        let at = |rule: usize| position.get(rule).copied().unwrap_or(0);
+        let at = |rule: usize| placed(position.get(rule).copied().unwrap_or(0), rule);
         let mut errs = Fallible::new(program);
-        type Entry = (u64, u32, Option<(Value, bool)>);
+        type Entry = (u64, u64, Option<(Value, bool)>);
         let mut filed: std::collections::BTreeMap<(Lookup, Option<Bound>), Vec<Entry>> =
             std::collections::BTreeMap::new();
         let mut always = Vec::new();
@@ -239,7 +236,15 @@ impl Index {
                 }
             }
             let complete = compiled == rule.when.len();
-            let needs = literals.needs(program, leading.into_iter());
+            let chosen = choose(&keys);
+            // Reaching the rule through its key proves the key's conditions: their
+            // literals need no test.
+            let implied: Vec<Vec<u32>> = chosen
+                .iter()
+                .flat_map(|(_, _, keys)| keys)
+                .filter_map(|key| literals.bits_of(key.fact, &key.values))
+                .collect();
+            let needs = literals.needs(program, leading.into_iter(), &implied);
             let first = conclusions.len() as u32;
             let fires = rule.overridden_by.is_empty() && constant_conclusions(rule, &mut conclusions);
             if !fires {
@@ -258,8 +263,8 @@ impl Index {
                 reads: !rule.reads.is_empty() || !rule.reads_acts.is_empty(),
             });
             let threshold = thresholds.into_iter().next();
-            let (lookup, entries) = match (choose(&keys), &threshold) {
-                (Some(chosen), _) => chosen,
+            let (lookup, entries) = match (chosen, &threshold) {
+                (Some((lookup, entries, _)), _) => (lookup, entries),
                 (None, Some(_)) => (Lookup::Any, vec![0]),
                 (None, None) => {
                     always.push(at(index));
@@ -329,14 +334,13 @@ impl Index {
             .collect();
         let assertions =
             program.assertions.iter().map(|assertion| compile_assertion(program, assertion, &mut code)).collect();
-        let order = program.order.iter().map(|rule| *rule as u32).collect();
         let conditions = program.rules.iter().flat_map(|rule| &rule.when);
         let applies = program.blocks.iter().filter_map(|block| block.applies.as_ref());
         let mut read: Vec<FactId> =
             conditions.chain(applies).flat_map(|condition| condition.facts.iter().copied()).collect();
         read.sort_unstable();
         read.dedup();
-        Index { groups, always, order, filters, code, blocks, eager_blocks, read, assertions, literals, conclusions }
+        Index { groups, always, filters, code, blocks, eager_blocks, read, assertions, literals, conclusions }
     }
 
     /// What evaluation needs of a rule, by rule index.
@@ -374,8 +378,8 @@ impl Index {
         }
     }
 
-    /// The rules the request can fire, in evaluation order, into `out`.
-    pub fn candidates(&self, facts: &Facts, out: &mut Vec<u32>) {
+    /// The rules the request can fire, in evaluation order, into `out` (rule indices).
+    pub fn candidates(&self, facts: &Facts, out: &mut Vec<u64>) {
         out.clear();
         out.extend_from_slice(&self.always);
         for group in &self.groups {
@@ -405,16 +409,16 @@ impl Index {
         out.sort_unstable();
         out.dedup();
         for slot in out.iter_mut() {
-            *slot = self.order.get(*slot as usize).copied().unwrap_or(u32::MAX);
+            *slot &= u64::from(u32::MAX);
         }
     }
 
     /// Of the candidates in `rules` (from [`Index::candidates`]), how many the
     /// request's literals leave standing: the ones the compiled code then runs for.
-    pub fn after_literals(&self, facts: &Facts, rules: &[u32]) -> usize {
+    pub fn after_literals(&self, facts: &Facts, rules: &[u64]) -> usize {
         let mut bits = Vec::new();
         self.literals.bits(facts, &mut bits);
-        let needs = |rule: &&u32| {
+        let needs = |rule: &&u64| {
             self.filters.get(**rule as usize).is_none_or(|filter| self.literals.hold(filter.needs, &bits))
         };
         rules.iter().filter(needs).count()
@@ -478,7 +482,7 @@ impl Group {
     }
 
     /// The rules filed under `key` whose threshold the request's value can meet.
-    fn push(&self, key: u64, facts: &Facts, out: &mut Vec<u32>) {
+    fn push(&self, key: u64, facts: &Facts, out: &mut Vec<u64>) {
         let Some(at) = self.find(key) else { return };
         let Some(&(start, end)) = self.ranges.get(at) else { return };
         let Some(rules) = self.rules.get(start as usize..end as usize) else { return };
@@ -508,6 +512,13 @@ impl Group {
     }
 }
 
+/// A rule with its position in the evaluation order above it: sorting such
+/// numbers sorts the rules into that order, and the low half is the rule, so that
+/// no table has to be looked up (a cache miss among many rules) to turn one into the other.
+fn placed(position: u32, rule: usize) -> u64 {
+    (u64::from(position) << 32) | (rule as u64 & u64::from(u32::MAX))
+}
+
 fn pair(first: u32, second: u32) -> u64 {
     (u64::from(first) << 32) | u64::from(second)
 }
@@ -523,7 +534,9 @@ fn scalar_key(value: &Value) -> Option<u32> {
 
 /// The lookup for a rule's keys and the keys it is filed under: the two most
 /// selective keys on distinct scalar facts, or else the most selective list key.
-fn choose(keys: &[Key]) -> Option<(Lookup, Vec<u64>)> {
+/// The keys a rule is filed under: how they are looked up, the key values, and
+/// the key conditions they come from.
+fn choose(keys: &[Key]) -> Option<(Lookup, Vec<u64>, Vec<&Key>)> {
     let mut scalars: Vec<&Key> = keys.iter().filter(|key| !key.list).collect();
     scalars.sort_by(|a, b| a.share.total_cmp(&b.share));
     let mut chosen: Vec<&Key> = Vec::new();
@@ -534,14 +547,14 @@ fn choose(keys: &[Key]) -> Option<(Lookup, Vec<u64>)> {
     }
     chosen.sort_by_key(|key| key.fact);
     match chosen.as_slice() {
-        [one] => Some((Lookup::One(one.fact), one.values.iter().map(|value| u64::from(*value)).collect())),
+        [one] => Some((Lookup::One(one.fact), one.values.iter().map(|value| u64::from(*value)).collect(), vec![one])),
         [first, second] => {
             let keys = first.values.iter().flat_map(|a| second.values.iter().map(move |b| pair(*a, *b))).collect();
-            Some((Lookup::Two(first.fact, second.fact), keys))
+            Some((Lookup::Two(first.fact, second.fact), keys, vec![first, second]))
         }
         _ => {
             let list = keys.iter().filter(|key| key.list).min_by(|a, b| a.share.total_cmp(&b.share))?;
-            Some((Lookup::List(list.fact), list.values.iter().map(|value| u64::from(*value)).collect()))
+            Some((Lookup::List(list.fact), list.values.iter().map(|value| u64::from(*value)).collect(), vec![list]))
         }
     }
 }

@@ -85,13 +85,21 @@ impl Literals {
     }
 
     /// Files the literals of a rule's leading conditions (those that cannot go out of range).
-    pub(super) fn needs<'e>(&mut self, program: &Program, conditions: impl Iterator<Item = &'e Expr>) -> Needs {
+    pub(super) fn needs<'e>(
+        &mut self,
+        program: &Program,
+        conditions: impl Iterator<Item = &'e Expr>,
+        implied: &[Vec<u32>],
+    ) -> Needs {
         let mut clauses: Vec<Vec<u32>> = Vec::new();
         // Terms already looked into: each once, however often the conditions use it.
         let mut seen = std::collections::HashSet::new();
         for condition in conditions {
             self.collect(program, condition, &mut clauses, &mut seen, 0);
         }
+        // A literal one of whose bits is certainly set (the rule's key, which the
+        // request reached it by, is a subset of it) needs no test.
+        clauses.retain(|bits| !implied.iter().any(|key| !key.is_empty() && key.iter().all(|bit| bits.contains(bit))));
         let start = self.masks.len() as u32;
         let mut single: Vec<(u32, u64)> = Vec::new();
         for bits in clauses.iter().filter(|bits| bits.len() == 1) {
@@ -234,6 +242,13 @@ impl Literals {
             return None;
         }
         Some((0..slot.values).filter(|value| keep(*value)).map(|value| slot.first + value).collect())
+    }
+
+    /// The bits of `values` of `fact` (a key's), if the fact has bits.
+    pub(super) fn bits_of(&self, fact: FactId, values: &[u32]) -> Option<Vec<u32>> {
+        let entry = (*self.of_fact.get(fact.0 as usize)?)?;
+        let slot = self.facts.get(entry as usize)?;
+        values.iter().map(|value| (*value < slot.values).then_some(slot.first + value)).collect()
     }
 
     /// The request's bits, into `out`.

@@ -245,7 +245,7 @@ thread_local! {
 /// The vectors [`decide`] reuses from one request to the next on a thread.
 #[derive(Default)]
 struct Scratch {
-    candidates: Vec<u32>,
+    candidates: Vec<u64>,
     bits: Vec<u64>,
     stack: Vec<Option<bool>>,
 }
