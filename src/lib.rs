@@ -8,7 +8,7 @@
 //!   rule index, [`eval::evaluate`] (every rule, for explanations);
 //! - [`render`]: outcomes as JSON and as text a lawyer reads.
 //!
-//! Around it: [`load`] reads rule files, [`format`] prints them in canonical layout,
+//! Around it: [`load`] reads rule files, [`format`](mod@format) prints them in canonical layout,
 //! [`cases`] runs case files (`tenet test`), [`diff`] compares two versions of a rule
 //! set by meaning and by impact (`tenet diff`), [`analysis`] proves properties over every
 //! request (`tenet analyze`), [`ide`] answers an editor (`tenet lsp`).

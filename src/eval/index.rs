@@ -33,7 +33,7 @@ use crate::value::{Type, Value};
 #[derive(Clone, Debug, Default)]
 pub struct Index {
     groups: Vec<Group>,
-    /// Rules with no key, as [`Placed`] rules.
+    /// Rules with no key, each with its place in the evaluation order ([`placed`]).
     always: Vec<u64>,
     /// Per rule: its dates and the range of `code` that tests its leading
     /// conditions, compiled one after the other: a candidate costs a cache line or
@@ -111,7 +111,7 @@ struct Group {
     facts: Lookup,
     /// The threshold every rule of the group has, if any.
     bound: Option<Bound>,
-    /// Sorted keys, and for each the range of `rules` filed under it (as [`Placed`] rules).
+    /// Sorted keys, and for each the range of `rules` filed under it (each with its place in the evaluation order, [`placed`]).
     keys: Vec<u64>,
     ranges: Vec<(u32, u32)>,
     rules: Vec<u64>,
