@@ -213,7 +213,7 @@ pub fn boundaries(program: &Program) -> Vec<Date> {
 fn as_of_dates(program: &Program, expr: &Expr, days: &mut std::collections::BTreeSet<Date>) {
     if let Expr::Compare { left, right, .. } | Expr::Is { left, right, .. } = expr {
         for (side, other) in [(left, right), (right, left)] {
-            if let Expr::Const(crate::value::Value::Date(date)) = super::domain::resolved(program, other) {
+            if let Expr::Const(crate::value::Value::Date(date)) = program.resolved(other) {
                 for threshold in super::domain::as_of_thresholds(program, side, *date) {
                     days.insert(threshold);
                     if let Ok(next) = threshold.tomorrow() {

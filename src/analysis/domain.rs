@@ -263,7 +263,7 @@ type Shifted = (FactId, Option<(ArithKind, Value)>);
 fn related(program: &Program, as_of: Date, expr: &Expr, relations: &mut Vec<(Shifted, Shifted)>) {
     if let Expr::Compare { left, right, .. } | Expr::Is { left, right, .. } = expr {
         let sides = |side: &Expr| -> Vec<Shifted> {
-            let parts: Vec<&Expr> = match resolved(program, side) {
+            let parts: Vec<&Expr> = match program.resolved(side) {
                 Expr::Otherwise(parts) => parts.iter().collect(),
                 _ => vec![side],
             };
@@ -470,23 +470,9 @@ fn between<T: Copy + Ord + Default>(
     values.into_iter().collect()
 }
 
-/// The expression a term stands for, through terms defined as other terms.
-pub(super) fn resolved<'a>(program: &'a Program, mut expr: &'a Expr) -> &'a Expr {
-    for _ in 0..64 {
-        match expr {
-            Expr::Term(index) => match program.terms.get(*index) {
-                Some(body) => expr = body,
-                None => break,
-            },
-            _ => break,
-        }
-    }
-    expr
-}
-
 /// A constant, or the date of evaluation, which is fixed for a request.
 fn constant(program: &Program, as_of: Date, expr: &Expr) -> Option<Value> {
-    match resolved(program, expr) {
+    match program.resolved(expr) {
         Expr::Const(value) => Some(value.clone()),
         Expr::Fact(id) if *id == program.as_of => Some(Value::Date(as_of)),
         Expr::Arith { left, kind, right } => {
@@ -499,9 +485,9 @@ fn constant(program: &Program, as_of: Date, expr: &Expr) -> Option<Value> {
 /// A fact, or a fact shifted by a constant (`end_date - 3 days`, `n + 2`): the
 /// fact and how to solve `fact-ish = c` for the fact.
 fn shifted(program: &Program, as_of: Date, expr: &Expr) -> Option<(FactId, Option<(ArithKind, Value)>)> {
-    match resolved(program, expr) {
+    match program.resolved(expr) {
         Expr::Fact(id) if *id != program.as_of => Some((*id, None)),
-        Expr::Arith { left, kind, right } => match (resolved(program, left), *kind) {
+        Expr::Arith { left, kind, right } => match (program.resolved(left), *kind) {
             (
                 Expr::Fact(id),
                 ArithKind::DateShift { .. }
@@ -518,18 +504,18 @@ fn shifted(program: &Program, as_of: Date, expr: &Expr) -> Option<(FactId, Optio
 /// The dates of evaluation at which `side` (`as_of`, `as_of ± days`, or an `otherwise`
 /// that may fall back to one of them, through terms) crosses `date`.
 pub(super) fn as_of_thresholds(program: &Program, side: &Expr, date: Date) -> Vec<Date> {
-    let parts: Vec<&Expr> = match resolved(program, side) {
+    let parts: Vec<&Expr> = match program.resolved(side) {
         Expr::Otherwise(parts) => parts.iter().collect(),
         other => vec![other],
     };
     let mut found = Vec::new();
     for part in parts {
-        let shift = match resolved(program, part) {
+        let shift = match program.resolved(part) {
             Expr::Fact(id) if *id == program.as_of => None,
             Expr::Arith { left, kind: kind @ (ArithKind::DateShift { .. } | ArithKind::MonthShift { .. }), right }
-                if matches!(resolved(program, left), Expr::Fact(id) if *id == program.as_of) =>
+                if matches!(program.resolved(left), Expr::Fact(id) if *id == program.as_of) =>
             {
-                match resolved(program, right) {
+                match program.resolved(right) {
                     Expr::Const(by) => Some((*kind, by.clone())),
                     _ => continue,
                 }
@@ -603,7 +589,7 @@ fn collect(program: &Program, as_of: Date, expr: &Expr, uses: &mut [Uses], all_t
             let Some(value) = constant(program, as_of, other) else { continue };
             // `fact otherwise fallback` compared with a constant: whichever side is taken,
             // the comparison cuts each fact among them at the same threshold.
-            let parts: Vec<&Expr> = match resolved(program, fact_side) {
+            let parts: Vec<&Expr> = match program.resolved(fact_side) {
                 Expr::Otherwise(parts) => parts.iter().collect(),
                 _ => vec![fact_side],
             };
@@ -649,7 +635,7 @@ fn collect(program: &Program, as_of: Date, expr: &Expr, uses: &mut [Uses], all_t
             }
             // Membership of a constant in a list fact: the constant names an element.
             let membership = matches!(expr, Expr::In { .. });
-            if let (Some(value), Expr::Fact(id)) = (constant(program, as_of, left), resolved(program, right))
+            if let (Some(value), Expr::Fact(id)) = (constant(program, as_of, left), program.resolved(right))
                 && let Some(slot) = uses.get_mut(id.0 as usize)
             {
                 note(slot, &value, all_texts);
@@ -662,7 +648,7 @@ fn collect(program: &Program, as_of: Date, expr: &Expr, uses: &mut [Uses], all_t
             let empty = |expr: &Expr| matches!(expr, Expr::Const(Value::List(items)) if items.is_empty());
             let against_empty = matches!(expr, Expr::Is { .. }) && (empty(left) || empty(right));
             for side in [left, right] {
-                if let Expr::Fact(id) = resolved(program, side)
+                if let Expr::Fact(id) = program.resolved(side)
                     && program.fact(*id).is_some_and(|def| matches!(def.ty, Type::List(_)))
                     && !(membership && std::ptr::eq(side.as_ref(), right.as_ref()))
                     && !against_empty
@@ -673,7 +659,7 @@ fn collect(program: &Program, as_of: Date, expr: &Expr, uses: &mut [Uses], all_t
             }
         }
         Expr::InTexts { left, texts, .. } => {
-            if let Expr::Fact(id) = resolved(program, left)
+            if let Expr::Fact(id) = program.resolved(left)
                 && let Some(slot) = uses.get_mut(id.0 as usize)
             {
                 for text in texts.iter() {
@@ -689,7 +675,7 @@ fn collect(program: &Program, as_of: Date, expr: &Expr, uses: &mut [Uses], all_t
             // the variable with.
             let mut element = Uses::default();
             elements(body, &mut element, all_texts);
-            if let Expr::Fact(id) = resolved(program, list)
+            if let Expr::Fact(id) = program.resolved(list)
                 && let Some(slot) = uses.get_mut(id.0 as usize)
             {
                 slot.texts.extend(element.texts);

@@ -240,6 +240,22 @@ impl Program {
         self.facts.get(id.0 as usize)
     }
 
+    /// The expression `expr` stands for once the terms it names are looked into:
+    /// `term large means amount > 500` then `large` is the comparison itself.
+    pub fn resolved<'a>(&'a self, mut expr: &'a Expr) -> &'a Expr {
+        // Terms nest no deeper than the checker allows; this bounds a malformed program.
+        for _ in 0..64 {
+            match expr {
+                Expr::Term(index) => match self.terms.get(*index) {
+                    Some(body) => expr = body,
+                    None => break,
+                },
+                _ => break,
+            }
+        }
+        expr
+    }
+
     pub fn outcome(&self, id: OutcomeId) -> Option<&OutcomeDef> {
         self.outcomes.get(id.0 as usize)
     }

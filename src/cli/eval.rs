@@ -58,7 +58,11 @@ pub fn run(options: Options, report: Reporter<'_>) -> u8 {
             }
         };
     }
-    let Some(facts_path) = facts_path else { return 2 };
+    // The command line asks for one of the two; said again here for any other caller.
+    let Some(facts_path) = facts_path else {
+        eprintln!("error: give --facts FILE or --batch FILE\n\nFor more information, try '--help'.");
+        return 2;
+    };
     let bytes = match facts::read_bounded(&facts_path) {
         Ok(bytes) => bytes,
         Err(diagnostic) => {

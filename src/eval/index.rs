@@ -227,7 +227,7 @@ impl Index {
                 // it needs no code. Nor does the rule's threshold (the first found) when it
                 // is the whole condition: the rule is a candidate only when the request's
                 // value meets it ([`Group::push`]).
-                let threshold_only = first_threshold && threshold(program, bare(program, &condition.expr)).is_some();
+                let threshold_only = first_threshold && threshold(program, program.resolved(&condition.expr)).is_some();
                 if threshold_only || literals.cover(program, &condition.expr, &mut covered, 0) {
                     compiled += 1;
                 } else if code.condition(program, &condition.expr).is_some() {
@@ -592,22 +592,6 @@ fn collect_keys(
             thresholds.extend(threshold(program, expr));
         }
     }
-}
-
-/// What a condition is once the terms it names are looked into: `term large
-/// means amount > 500` then `when large` is the comparison itself.
-fn bare<'e>(program: &'e Program, mut expr: &'e Expr) -> &'e Expr {
-    // Terms nest no deeper than the checker allows; this bounds a malformed program.
-    for _ in 0..64 {
-        match expr {
-            Expr::Term(index) => match program.terms.get(*index) {
-                Some(body) => expr = body,
-                None => return expr,
-            },
-            _ => return expr,
-        }
-    }
-    expr
 }
 
 /// `expr` as a threshold on a number or date fact, if it is one.
