@@ -51,36 +51,67 @@ pub struct Index {
     pub(super) assertions: Vec<Option<Assertion>>,
     /// The request's yes/no and enumeration facts as bits, and what each rule needs of them.
     pub(super) literals: Literals,
-    /// The rules' constant conclusions, a range per rule (`Filter::conclusions`).
+    /// The rules' constant conclusions after their first (`Filter::first`), a run per rule.
     conclusions: Vec<Conclusion>,
+    /// The constants of [`Conclusion::One`].
+    constants: Vec<Value>,
 }
 
-/// What evaluation needs of a rule, kept together so that a candidate, and a rule
-/// that fires, costs a cache line or two rather than a walk through its definition.
+/// What evaluation needs of a rule, in one cache line: a candidate, and a rule
+/// that fires with a constant conclusion, costs one read of memory, not a walk
+/// through its definition (nor a second read for its conclusion).
 #[derive(Clone, Copy, Debug)]
+#[repr(align(64))]
 pub(super) struct Filter {
-    from: Option<jiff::civil::Date>,
-    until: Option<jiff::civil::Date>,
+    /// In force from and until (both inclusive): `Date::MIN` and `Date::MAX` when open.
+    from: jiff::civil::Date,
+    until: jiff::civil::Date,
     code: (u32, u32),
     /// The literals its leading conditions need: tested before the code.
     needs: Needs,
+    /// Its first conclusion, when it has one and `constant`; the others follow
+    /// in `Index::conclusions` from `rest`.
+    first: Conclusion,
+    rest: u32,
+    /// How many conclusions it has, when `constant`.
+    count: u8,
+    /// All its conclusions are constants and no rule overrides it: firing it
+    /// then needs nothing else of its definition.
+    constant: bool,
     /// Every condition of the rule is compiled: when they hold, so does the rule's `when`.
     complete: bool,
-    /// Its conclusions as a range of `conclusions`, when all of them are constants
-    /// and no rule overrides it: firing it then needs nothing else of its definition.
-    conclusions: Option<(u32, u32)>,
-    pub(super) block: Option<usize>,
+    /// Its block, or [`NO_BLOCK`].
+    block: u32,
     pub(super) strength: Strength,
     pub(super) confidence: Level,
     /// Its conditions or conclusions read an outcome or a duty.
     pub(super) reads: bool,
 }
 
+// One cache line: a filter that grew past it would cost a second read per candidate.
+const _: () = assert!(std::mem::size_of::<Filter>() == 64);
+
+/// [`Filter::block`] of a rule in no block.
+const NO_BLOCK: u32 = u32::MAX;
+
+/// At most this many conclusions are drawn from a rule's filter; a rule with
+/// more is fired by the tree walker.
+const MAX_CONSTANT: usize = u8::MAX as usize;
+
+impl Filter {
+    /// The block the rule is in, if any.
+    pub(super) fn block(&self) -> Option<usize> {
+        (self.block != NO_BLOCK).then_some(self.block as usize)
+    }
+}
+
 /// A constant conclusion, drawn without evaluating anything.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub(super) enum Conclusion {
-    /// `set outcome to value`.
-    One { outcome: u32, value: Value },
+    /// `set outcome to` an enumeration value, built in place rather than cloned.
+    Enum { outcome: u32, id: crate::value::EnumId, member: u32 },
+    /// `set outcome to` any other constant: `Index::constants[constant]`.
+    One { outcome: u32, constant: u32 },
     /// `add member to outcome`.
     Add { outcome: u32, member: u32 },
     /// `require act` (`required`) or `forbid act`.
@@ -202,7 +233,7 @@ impl Index {
         let mut always = Vec::new();
         let (mut filters, mut code) = (Vec::new(), Code::default());
         let mut literals = Literals::new(program);
-        let mut conclusions = Vec::new();
+        let (mut conclusions, mut constants) = (Vec::new(), Vec::new());
         for (index, rule) in program.rules.iter().enumerate() {
             let mut keys: Vec<Key> = Vec::new();
             let mut thresholds: Vec<Threshold> = Vec::new();
@@ -245,19 +276,25 @@ impl Index {
                 .filter_map(|key| literals.bits_of(key.fact, &key.values))
                 .collect();
             let needs = literals.needs(program, leading.into_iter(), &implied);
-            let first = conclusions.len() as u32;
-            let fires = rule.overridden_by.is_empty() && constant_conclusions(rule, &mut conclusions);
-            if !fires {
-                conclusions.truncate(first as usize);
+            let rest = conclusions.len();
+            let drawn = constant_conclusions(rule, &mut conclusions, &mut constants);
+            let constant = rule.overridden_by.is_empty() && drawn.is_some_and(|count| count <= MAX_CONSTANT);
+            // The first conclusion sits in the filter, the others after it in `conclusions`.
+            let first = if constant && drawn.unwrap_or(0) > 0 { Some(conclusions.remove(rest)) } else { None };
+            if !constant {
+                conclusions.truncate(rest);
             }
             filters.push(Filter {
-                from: rule.from,
-                until: rule.until,
+                from: rule.from.unwrap_or(jiff::civil::Date::MIN),
+                until: rule.until.unwrap_or(jiff::civil::Date::MAX),
                 code: (start, code.len()),
                 needs,
+                first: first.unwrap_or(Conclusion::Add { outcome: u32::MAX, member: 0 }),
+                rest: rest as u32,
+                count: if constant { drawn.unwrap_or(0) as u8 } else { 0 },
+                constant,
                 complete,
-                conclusions: fires.then_some((first, conclusions.len() as u32)),
-                block: rule.block,
+                block: rule.block.map_or(NO_BLOCK, |block| block as u32),
                 strength: rule.strength,
                 confidence: rule.confidence,
                 reads: !rule.reads.is_empty() || !rule.reads_acts.is_empty(),
@@ -340,7 +377,19 @@ impl Index {
             conditions.chain(applies).flat_map(|condition| condition.facts.iter().copied()).collect();
         read.sort_unstable();
         read.dedup();
-        Index { groups, always, filters, code, blocks, eager_blocks, read, assertions, literals, conclusions }
+        Index {
+            groups,
+            always,
+            filters,
+            code,
+            blocks,
+            eager_blocks,
+            read,
+            assertions,
+            literals,
+            conclusions,
+            constants,
+        }
     }
 
     /// What evaluation needs of a rule, by rule index.
@@ -348,10 +397,21 @@ impl Index {
         self.filters.get(rule)
     }
 
-    /// A rule's conclusions, if they are all constants and no rule overrides it.
-    pub(super) fn conclusions(&self, filter: &Filter) -> Option<&[Conclusion]> {
-        let (start, end) = filter.conclusions?;
-        self.conclusions.get(start as usize..end as usize)
+    /// A rule's conclusions, if they are all constants and no rule overrides it:
+    /// the first (kept in the filter, if it has one) and the rest.
+    pub(super) fn conclusions<'i>(&'i self, filter: &'i Filter) -> Option<(Option<&'i Conclusion>, &'i [Conclusion])> {
+        if !filter.constant {
+            return None;
+        }
+        let first = (filter.count > 0).then_some(&filter.first);
+        let rest = filter.rest as usize;
+        let rest = self.conclusions.get(rest..rest + usize::from(filter.count.saturating_sub(1))).unwrap_or_default();
+        Some((first, rest))
+    }
+
+    /// The constant a [`Conclusion::One`] concludes.
+    pub(super) fn constant(&self, constant: u32) -> Option<&Value> {
+        self.constants.get(constant as usize)
     }
 
     /// Whether a candidate can still fire: in force, and the conditions tested
@@ -366,7 +426,8 @@ impl Index {
         stack: &mut Vec<Option<bool>>,
     ) -> Test {
         let Some(filter) = self.filters.get(rule) else { return Test::Walk };
-        if !super::in_force(as_of, filter.from, filter.until) || !self.literals.hold(filter.needs, bits) {
+        let in_force = filter.from <= as_of && as_of <= filter.until;
+        if !in_force || !self.literals.hold(filter.needs, bits) {
             return Test::Fails;
         }
         if !self.code.all_hold(filter.code, state, stack) {
@@ -430,27 +491,37 @@ impl Index {
     }
 }
 
-/// Appends a rule's conclusions to `out` if all of them are constants (what a
-/// constant concludes cannot be unknown or out of range); `false` if one is not.
-fn constant_conclusions(rule: &crate::check::RuleDef, out: &mut Vec<Conclusion>) -> bool {
+/// Appends a rule's conclusions to `out` (their values to `constants`) and says
+/// how many, if all of them are constants (what a constant concludes cannot be
+/// unknown or out of range); `None`, with some perhaps appended, if one is not.
+fn constant_conclusions(
+    rule: &crate::check::RuleDef,
+    out: &mut Vec<Conclusion>,
+    constants: &mut Vec<Value>,
+) -> Option<usize> {
     use crate::check::EffectKind;
+    let start = out.len();
     for effect in &rule.then {
         match &effect.kind {
+            EffectKind::SetOne { outcome, value: Expr::Const(Value::Enum(id, member)) } => {
+                out.push(Conclusion::Enum { outcome: outcome.0, id: *id, member: *member });
+            }
             EffectKind::SetOne { outcome, value: Expr::Const(value) } => {
-                out.push(Conclusion::One { outcome: outcome.0, value: value.clone() });
+                out.push(Conclusion::One { outcome: outcome.0, constant: constants.len() as u32 });
+                constants.push(value.clone());
             }
             EffectKind::Add { outcome, values } => {
                 for value in values {
-                    let Expr::Const(Value::Enum(_, member)) = value else { return false };
+                    let Expr::Const(Value::Enum(_, member)) = value else { return None };
                     out.push(Conclusion::Add { outcome: outcome.0, member: *member });
                 }
             }
             EffectKind::Require(act) => out.push(Conclusion::Duty { act: *act, required: true }),
             EffectKind::Forbid(act) => out.push(Conclusion::Duty { act: *act, required: false }),
-            EffectKind::SetOne { .. } | EffectKind::SetKey { .. } => return false,
+            EffectKind::SetOne { .. } | EffectKind::SetKey { .. } => return None,
         }
     }
-    true
+    Some(out.len() - start)
 }
 
 /// An assertion's conditions as a run of checks and its claim, if all of them compile

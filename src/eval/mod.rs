@@ -432,28 +432,35 @@ impl<'a> State<'a> {
     /// nothing done, when it has none (or rules override it).
     fn fire(&mut self, compiled: &Index, index: usize, as_of: Date, env: &mut Vec<Value>) -> bool {
         let Some(filter) = compiled.rule(index) else { return false };
-        let Some(conclusions) = compiled.conclusions(filter) else { return false };
-        if filter.block.is_some_and(|block| !self.block_applies(block, as_of, env)) {
+        let Some((first, rest)) = compiled.conclusions(filter) else { return false };
+        if filter.block().is_some_and(|block| !self.block_applies(block, as_of, env)) {
             return true;
         }
         self.fired.push(index);
-        for conclusion in conclusions {
-            match conclusion {
-                index::Conclusion::One { outcome, value } => {
-                    if let Some(ones) = self.ones.get_mut(*outcome as usize) {
+        for conclusion in first.into_iter().chain(rest) {
+            match *conclusion {
+                index::Conclusion::Enum { outcome, id, member } => {
+                    if let Some(ones) = self.ones.get_mut(outcome as usize) {
+                        ones.push((index, Value::Enum(id, member)));
+                    }
+                }
+                index::Conclusion::One { outcome, constant } => {
+                    if let (Some(ones), Some(value)) =
+                        (self.ones.get_mut(outcome as usize), compiled.constant(constant))
+                    {
                         ones.push((index, value.clone()));
                     }
                 }
                 index::Conclusion::Add { outcome, member } => {
-                    if let Some(set) = self.sets.get_mut(*outcome as usize)
-                        && !set.contains(member)
+                    if let Some(set) = self.sets.get_mut(outcome as usize)
+                        && !set.contains(&member)
                     {
-                        set.push(*member);
+                        set.push(member);
                     }
                 }
                 index::Conclusion::Duty { act, required } => {
-                    if let Some(duties) = self.duties.get_mut(*act as usize) {
-                        duties.push((index, *required));
+                    if let Some(duties) = self.duties.get_mut(act as usize) {
+                        duties.push((index, required));
                     }
                 }
             }
@@ -556,28 +563,31 @@ impl<'a> State<'a> {
         }
     }
 
-    /// The strongest rules' candidates; several distinct values are a conflict.
+    /// The value the strongest candidates agree on, and their strength; several
+    /// distinct values are a conflict among the rules [`State::strongest`] gives.
+    /// Allocates nothing: a decision is the common case.
     fn resolve<'v, T: PartialEq>(&self, candidates: &'v [(usize, T)]) -> Resolution<'v, T> {
         let Some(top) = candidates.iter().map(|(rule, _)| self.strength(*rule)).max() else {
             return Resolution::None;
         };
-        let strongest: Vec<&(usize, T)> = candidates.iter().filter(|(rule, _)| self.strength(*rule) == top).collect();
-        let Some((_, first)) = strongest.first() else {
+        let mut strongest = self.strongest(candidates, top).map(|(_, value)| value);
+        let Some(first) = strongest.next() else {
             return Resolution::None;
         };
-        if strongest.iter().all(|(_, value)| value == first) {
-            Resolution::Value(first, strongest.iter().map(|(rule, _)| *rule).collect())
-        } else {
-            Resolution::Conflict(strongest)
-        }
+        if strongest.all(|value| value == first) { Resolution::Value(first, top) } else { Resolution::Conflict(top) }
+    }
+
+    /// The candidates of strength `top`, in the order they were concluded.
+    fn strongest<'v, T>(&self, candidates: &'v [(usize, T)], top: Strength) -> impl Iterator<Item = &'v (usize, T)> {
+        candidates.iter().filter(move |(rule, _)| self.strength(*rule) == top)
     }
 
     /// The value the strongest candidates agree on, without allocating: for reads.
     fn agreed<'v, T: PartialEq>(&self, candidates: &'v [(usize, T)]) -> Option<&'v T> {
-        let top = candidates.iter().map(|(rule, _)| self.strength(*rule)).max()?;
-        let mut strongest = candidates.iter().filter(|(rule, _)| self.strength(*rule) == top).map(|(_, value)| value);
-        let first = strongest.next()?;
-        strongest.all(|value| value == first).then_some(first)
+        match self.resolve(candidates) {
+            Resolution::Value(value, _) => Some(value),
+            Resolution::None | Resolution::Conflict(_) => None,
+        }
     }
 
     fn read_outcome(&self, id: OutcomeId) -> Option<Value> {
@@ -646,17 +656,21 @@ impl<'a> State<'a> {
         for (index, def) in self.program.outcomes.iter().enumerate() {
             let id = OutcomeId(index as u32);
             let value = match def.kind {
-                OutcomeKind::One(_) => match self.resolve(self.ones.get(index).map_or(&[][..], Vec::as_slice)) {
-                    Resolution::Value(value, rules) => {
-                        decisive.extend(rules);
-                        OutcomeValue::One(Some(value.clone()))
+                OutcomeKind::One(_) => {
+                    let candidates = self.ones.get(index).map_or(&[][..], Vec::as_slice);
+                    match self.resolve(candidates) {
+                        Resolution::Value(value, top) => {
+                            decisive.extend(self.strongest(candidates, top).map(|(rule, _)| *rule));
+                            OutcomeValue::One(Some(value.clone()))
+                        }
+                        Resolution::Conflict(top) => {
+                            let sides = self.strongest(candidates, top);
+                            conflicts.push(self.conflict(ConflictSubject::Outcome { outcome: id, key: None }, sides));
+                            OutcomeValue::One(None)
+                        }
+                        Resolution::None => OutcomeValue::One(None),
                     }
-                    Resolution::Conflict(sides) => {
-                        conflicts.push(self.conflict(ConflictSubject::Outcome { outcome: id, key: None }, &sides));
-                        OutcomeValue::One(None)
-                    }
-                    Resolution::None => OutcomeValue::One(None),
-                },
+                }
                 OutcomeKind::Set(_) => {
                     let mut members = self.sets.get(index).cloned().unwrap_or_default();
                     members.sort_unstable();
@@ -669,9 +683,9 @@ impl<'a> State<'a> {
                             Resolution::Value(value, _) => {
                                 dates.insert(key.clone(), value.clone());
                             }
-                            Resolution::Conflict(sides) => {
+                            Resolution::Conflict(top) => {
                                 let subject = ConflictSubject::Outcome { outcome: id, key: Some(key.clone()) };
-                                conflicts.push(self.conflict(subject, &sides));
+                                conflicts.push(self.conflict(subject, self.strongest(candidates, top)));
                             }
                             Resolution::None => {}
                         }
@@ -778,15 +792,21 @@ impl<'a> State<'a> {
         OutcomeValue::Duties { required, forbidden }
     }
 
-    fn conflict<T: Shown>(&self, subject: ConflictSubject, sides: &[&(usize, T)]) -> Conflict {
-        Conflict { subject, sides: sides.iter().map(|(rule, value)| (*rule, value.shown(self.program))).collect() }
+    fn conflict<'v, T: Shown + 'v>(
+        &self,
+        subject: ConflictSubject,
+        sides: impl Iterator<Item = &'v (usize, T)>,
+    ) -> Conflict {
+        Conflict { subject, sides: sides.map(|(rule, value)| (*rule, value.shown(self.program))).collect() }
     }
 }
 
+/// How the candidates for a single value came out: no candidate, a value the
+/// strongest agree on, or a conflict among the strongest; with their strength.
 enum Resolution<'v, T> {
     None,
-    Value(&'v T, Vec<usize>),
-    Conflict(Vec<&'v (usize, T)>),
+    Value(&'v T, Strength),
+    Conflict(Strength),
 }
 
 /// A concluded value as the user writes it.
