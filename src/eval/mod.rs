@@ -212,7 +212,7 @@ pub fn decide(program: &Program, index: &Index, facts: &Facts) -> Outcome {
         match index.test(rule as usize, &state, as_of, &scratch.bits, &mut scratch.stack) {
             index::Test::Fails => {}
             index::Test::Holds => {
-                if !state.fire(index, rule as usize, as_of, &mut env) {
+                if !state.fire(index, rule as usize, &mut env) {
                     state.rule(rule as usize, as_of, true, &mut env);
                 }
             }
@@ -430,42 +430,50 @@ impl<'a> State<'a> {
     /// A rule in force whose conditions hold, fired from its constant conclusions
     /// as [`State::rule`] would fire it (its block tested first); `false`, and
     /// nothing done, when it has none (or rules override it).
-    fn fire(&mut self, compiled: &Index, index: usize, as_of: Date, env: &mut Vec<Value>) -> bool {
+    fn fire(&mut self, compiled: &Index, index: usize, env: &mut Vec<Value>) -> bool {
         let Some(filter) = compiled.rule(index) else { return false };
         let Some((first, rest)) = compiled.conclusions(filter) else { return false };
-        if filter.block().is_some_and(|block| !self.block_applies(block, as_of, env)) {
+        // A rule in force is in its block's dates (the checker narrows a rule's dates
+        // to its block's), so all that is left of the block to test is its condition.
+        if filter.block().is_some_and(|block| !self.block_holds(block, env)) {
             return true;
         }
         self.fired.push(index);
-        for conclusion in first.into_iter().chain(rest) {
-            match *conclusion {
-                index::Conclusion::Enum { outcome, id, member } => {
-                    if let Some(ones) = self.ones.get_mut(outcome as usize) {
-                        ones.push((index, Value::Enum(id, member)));
-                    }
+        if let Some(first) = first {
+            self.draw(compiled, index, first);
+        }
+        for conclusion in rest {
+            self.draw(compiled, index, conclusion);
+        }
+        true
+    }
+
+    /// Draws a constant conclusion of rule `index`.
+    fn draw(&mut self, compiled: &Index, index: usize, conclusion: &index::Conclusion) {
+        match *conclusion {
+            index::Conclusion::Enum { outcome, id, member } => {
+                if let Some(ones) = self.ones.get_mut(outcome as usize) {
+                    ones.push((index, Value::Enum(id, member)));
                 }
-                index::Conclusion::One { outcome, constant } => {
-                    if let (Some(ones), Some(value)) =
-                        (self.ones.get_mut(outcome as usize), compiled.constant(constant))
-                    {
-                        ones.push((index, value.clone()));
-                    }
+            }
+            index::Conclusion::One { outcome, constant } => {
+                if let (Some(ones), Some(value)) = (self.ones.get_mut(outcome as usize), compiled.constant(constant)) {
+                    ones.push((index, value.clone()));
                 }
-                index::Conclusion::Add { outcome, member } => {
-                    if let Some(set) = self.sets.get_mut(outcome as usize)
-                        && !set.contains(&member)
-                    {
-                        set.push(member);
-                    }
+            }
+            index::Conclusion::Add { outcome, member } => {
+                if let Some(set) = self.sets.get_mut(outcome as usize)
+                    && !set.contains(&member)
+                {
+                    set.push(member);
                 }
-                index::Conclusion::Duty { act, required } => {
-                    if let Some(duties) = self.duties.get_mut(act as usize) {
-                        duties.push((index, required));
-                    }
+            }
+            index::Conclusion::Duty { act, required } => {
+                if let Some(duties) = self.duties.get_mut(act as usize) {
+                    duties.push((index, required));
                 }
             }
         }
-        true
     }
 
     fn conclude(&mut self, index: usize, env: &mut Vec<Value>) {
@@ -649,7 +657,8 @@ impl<'a> State<'a> {
 
     fn finish(mut self, as_of: Date) -> Outcome {
         let mut conflicts = Vec::new();
-        let mut decisive = Vec::new();
+        // The decisive rules are among those that fired: one allocation, not one per doubling.
+        let mut decisive = Vec::with_capacity(self.fired.len());
         let mut overruled = Vec::new();
         let mut values = Vec::with_capacity(self.program.outcomes.len());
         let mut confidence_slot = None;
