@@ -464,18 +464,18 @@ impl Index {
         self.constants.get(constant as usize)
     }
 
-    /// Whether a candidate can still fire: in force, and the conditions tested
-    /// here hold (its literals against the request's `bits` first, then its
-    /// compiled code). [`Test::Fails`] only when the tree walker would find the same.
+    /// Whether a candidate can still fire, by its filter: in force, and the
+    /// conditions tested here hold (its literals against the request's `bits`
+    /// first, then its compiled code). [`Test::Fails`] only when the tree walker
+    /// would find the same.
     pub(super) fn test(
         &self,
-        rule: usize,
+        filter: &Filter,
         state: &super::State<'_>,
         as_of: jiff::civil::Date,
         bits: &[u64],
         stack: &mut Vec<Option<bool>>,
     ) -> Test {
-        let Some(filter) = self.filters.get(rule) else { return Test::Walk };
         let in_force = filter.from <= as_of && as_of <= filter.until;
         if !in_force || !self.literals.hold(filter.needs, bits) {
             return Test::Fails;

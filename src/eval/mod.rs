@@ -209,14 +209,19 @@ pub fn decide(program: &Program, index: &Index, facts: &Facts) -> Outcome {
     index.candidates(facts, &mut scratch.candidates);
     index.literals.bits(facts, &mut scratch.bits);
     for &rule in &scratch.candidates {
-        match index.test(rule as usize, &state, as_of, &scratch.bits, &mut scratch.stack) {
+        let rule = rule as usize;
+        let Some(filter) = index.rule(rule) else {
+            state.rule(rule, as_of, false, &mut env);
+            continue;
+        };
+        match index.test(filter, &state, as_of, &scratch.bits, &mut scratch.stack) {
             index::Test::Fails => {}
             index::Test::Holds => {
-                if !state.fire(index, rule as usize, &mut env) {
-                    state.rule(rule as usize, as_of, true, &mut env);
+                if !state.fire(index, filter, rule, &mut env) {
+                    state.rule(rule, as_of, true, &mut env);
                 }
             }
-            index::Test::Walk => state.rule(rule as usize, as_of, false, &mut env),
+            index::Test::Walk => state.rule(rule, as_of, false, &mut env),
         }
     }
     SCRATCH.with(|cell| cell.set(scratch));
@@ -427,11 +432,10 @@ impl<'a> State<'a> {
         }
     }
 
-    /// A rule in force whose conditions hold, fired from its constant conclusions
-    /// as [`State::rule`] would fire it (its block tested first); `false`, and
-    /// nothing done, when it has none (or rules override it).
-    fn fire(&mut self, compiled: &Index, index: usize, env: &mut Vec<Value>) -> bool {
-        let Some(filter) = compiled.rule(index) else { return false };
+    /// Rule `index` (its `filter`), in force and its conditions holding, fired from
+    /// its constant conclusions as [`State::rule`] would fire it (its block tested
+    /// first); `false`, and nothing done, when it has none (or rules override it).
+    fn fire(&mut self, compiled: &Index, filter: &index::Filter, index: usize, env: &mut Vec<Value>) -> bool {
         let Some((first, rest)) = compiled.conclusions(filter) else { return false };
         // A rule in force is in its block's dates (the checker narrows a rule's dates
         // to its block's), so all that is left of the block to test is its condition.
@@ -571,18 +575,39 @@ impl<'a> State<'a> {
         }
     }
 
-    /// The value the strongest candidates agree on, and their strength; several
-    /// distinct values are a conflict among the rules [`State::strongest`] gives.
-    /// Allocates nothing: a decision is the common case.
-    fn resolve<'v, T: PartialEq>(&self, candidates: &'v [(usize, T)]) -> Resolution<'v, T> {
-        let Some(top) = candidates.iter().map(|(rule, _)| self.strength(*rule)).max() else {
-            return Resolution::None;
-        };
-        let mut strongest = self.strongest(candidates, top).map(|(_, value)| value);
-        let Some(first) = strongest.next() else {
-            return Resolution::None;
-        };
-        if strongest.all(|value| value == first) { Resolution::Value(first, top) } else { Resolution::Conflict(top) }
+    /// The value the strongest candidates agree on; several distinct values are a
+    /// conflict among the rules [`State::strongest`] gives. One pass, each rule's
+    /// strength read once, nothing allocated: a decision is the common case. The
+    /// strongest rules are appended to `rules` (left there even on a conflict).
+    fn resolve<'v, T: PartialEq>(
+        &self,
+        candidates: &'v [(usize, T)],
+        mut rules: Option<&mut Vec<usize>>,
+    ) -> Resolution<'v, T> {
+        let start = rules.as_ref().map_or(0, |rules| rules.len());
+        // The strongest strength so far, the first value at it, and whether all at it agree.
+        let mut best: Option<(Strength, &T, bool)> = None;
+        for (rule, value) in candidates {
+            let strength = self.strength(*rule);
+            match &mut best {
+                Some((top, first, agreed)) if strength == *top => *agreed &= value == *first,
+                Some((top, _, _)) if strength < *top => continue,
+                _ => {
+                    best = Some((strength, value, true));
+                    if let Some(rules) = rules.as_deref_mut() {
+                        rules.truncate(start);
+                    }
+                }
+            }
+            if let Some(rules) = rules.as_deref_mut() {
+                rules.push(*rule);
+            }
+        }
+        match best {
+            None => Resolution::None,
+            Some((_, first, true)) => Resolution::Value(first),
+            Some((top, _, false)) => Resolution::Conflict(top),
+        }
     }
 
     /// The candidates of strength `top`, in the order they were concluded.
@@ -592,8 +617,8 @@ impl<'a> State<'a> {
 
     /// The value the strongest candidates agree on, without allocating: for reads.
     fn agreed<'v, T: PartialEq>(&self, candidates: &'v [(usize, T)]) -> Option<&'v T> {
-        match self.resolve(candidates) {
-            Resolution::Value(value, _) => Some(value),
+        match self.resolve(candidates, None) {
+            Resolution::Value(value) => Some(value),
             Resolution::None | Resolution::Conflict(_) => None,
         }
     }
@@ -667,12 +692,11 @@ impl<'a> State<'a> {
             let value = match def.kind {
                 OutcomeKind::One(_) => {
                     let candidates = self.ones.get(index).map_or(&[][..], Vec::as_slice);
-                    match self.resolve(candidates) {
-                        Resolution::Value(value, top) => {
-                            decisive.extend(self.strongest(candidates, top).map(|(rule, _)| *rule));
-                            OutcomeValue::One(Some(value.clone()))
-                        }
+                    let start = decisive.len();
+                    match self.resolve(candidates, Some(&mut decisive)) {
+                        Resolution::Value(value) => OutcomeValue::One(Some(value.clone())),
                         Resolution::Conflict(top) => {
+                            decisive.truncate(start);
                             let sides = self.strongest(candidates, top);
                             conflicts.push(self.conflict(ConflictSubject::Outcome { outcome: id, key: None }, sides));
                             OutcomeValue::One(None)
@@ -688,8 +712,8 @@ impl<'a> State<'a> {
                 OutcomeKind::Map(_) => {
                     let mut dates = BTreeMap::new();
                     for (key, candidates) in self.maps.get(index).into_iter().flatten() {
-                        match self.resolve(candidates) {
-                            Resolution::Value(value, _) => {
+                        match self.resolve(candidates, None) {
+                            Resolution::Value(value) => {
                                 dates.insert(key.clone(), value.clone());
                             }
                             Resolution::Conflict(top) => {
@@ -811,10 +835,10 @@ impl<'a> State<'a> {
 }
 
 /// How the candidates for a single value came out: no candidate, a value the
-/// strongest agree on, or a conflict among the strongest; with their strength.
+/// strongest agree on, or a conflict among the strongest (of that strength).
 enum Resolution<'v, T> {
     None,
-    Value(&'v T, Strength),
+    Value(&'v T),
     Conflict(Strength),
 }
 
