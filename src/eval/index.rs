@@ -28,6 +28,7 @@ use crate::ast::{Level, Strength};
 use crate::check::{Expr, FactId, Program};
 use crate::facts::Facts;
 use crate::value::{Type, Value};
+use rust_decimal::Decimal;
 
 /// The rules of a program filed by their keys, built once per program.
 #[derive(Clone, Debug, Default)]
@@ -206,18 +207,24 @@ type Threshold = (Bound, Limit);
 
 /// A threshold's limit, of the fact's type, and whether the limit itself meets
 /// it (`>=`, `<=`). Typed rather than a [`Value`], so that a request walking a
-/// bucket's limits reads a third less memory and compares without dispatching
-/// on two values' kinds.
+/// bucket's limits reads less memory and compares without dispatching on two
+/// values' kinds; a whole number is kept as one, compared as an integer with a
+/// request's whole number (the usual amount) rather than as decimals.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Limit {
-    Number(rust_decimal::Decimal, bool),
+    Integer(i64, bool),
+    Number(Decimal, bool),
     Date(jiff::civil::Date, bool),
 }
 
 impl Limit {
     fn new(value: &Value, inclusive: bool) -> Option<Limit> {
         match value {
-            Value::Number(number) => Some(Limit::Number(*number, inclusive)),
+            Value::Number(number) => {
+                let whole = number.normalize();
+                let integer = (whole.scale() == 0).then(|| i64::try_from(whole.mantissa()).ok()).flatten();
+                Some(integer.map_or(Limit::Number(*number, inclusive), |integer| Limit::Integer(integer, inclusive)))
+            }
             Value::Date(date) => Some(Limit::Date(*date, inclusive)),
             _ => None,
         }
@@ -226,24 +233,36 @@ impl Limit {
     /// How `value` stands to the limit; `None` when they cannot be compared.
     fn against(&self, value: &Value) -> Option<std::cmp::Ordering> {
         match (value, self) {
-            (Value::Number(value), Limit::Number(limit, _)) => Some(value.cmp(limit)),
+            // A decimal of scale 0 is its mantissa: two whole numbers compare as integers.
+            (Value::Number(value), Limit::Integer(limit, _)) if value.scale() == 0 => {
+                Some(value.mantissa().cmp(&i128::from(*limit)))
+            }
+            (Value::Number(value), _) => Some(value.cmp(&self.number()?)),
             (Value::Date(value), Limit::Date(limit, _)) => Some(value.cmp(limit)),
             _ => None,
+        }
+    }
+
+    /// The limit as a decimal, if it is a number.
+    fn number(&self) -> Option<Decimal> {
+        match self {
+            Limit::Integer(integer, _) => Some(Decimal::from(*integer)),
+            Limit::Number(number, _) => Some(*number),
+            Limit::Date(..) => None,
         }
     }
 
     /// How this limit stands to another of the same type.
     fn compare(&self, other: &Limit) -> Option<std::cmp::Ordering> {
         match (self, other) {
-            (Limit::Number(a, _), Limit::Number(b, _)) => Some(a.cmp(b)),
             (Limit::Date(a, _), Limit::Date(b, _)) => Some(a.cmp(b)),
-            _ => None,
+            _ => Some(self.number()?.cmp(&other.number()?)),
         }
     }
 
     fn inclusive(&self) -> bool {
         match self {
-            Limit::Number(_, inclusive) | Limit::Date(_, inclusive) => *inclusive,
+            Limit::Integer(_, inclusive) | Limit::Number(_, inclusive) | Limit::Date(_, inclusive) => *inclusive,
         }
     }
 }
@@ -838,7 +857,39 @@ impl<'p> Fallible<'p> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Group, Lookup, Table, pair};
+    use super::{Group, Limit, Lookup, Table, pair};
+    use crate::value::Value;
+
+    /// A limit stands to a value as the value compares with the limit's value:
+    /// whole numbers as integers, other numbers (and those past `i64`) as decimals.
+    #[test]
+    fn limits_compare_as_values_do() {
+        let number = |text: &str| Value::Number(text.parse().unwrap_or_default());
+        let date = |text: &str| Value::Date(text.parse().unwrap_or_default());
+        let numbers = ["0", "-0", "500", "500.0", "500.00", "499.99", "500.01", "-3", "-2.5", "0.001", "1e3"];
+        let wide =
+            ["9223372036854775807", "9223372036854775808", "-9223372036854775809", "79228162514264337593543950335"];
+        let mut values: Vec<Value> = numbers.iter().chain(&wide).map(|text| number(text)).collect();
+        values.extend(["2025-01-01", "2024-12-31"].map(date));
+        values.push(Value::Bool(true));
+        for limit_value in &values {
+            for inclusive in [false, true] {
+                let Some(limit) = Limit::new(limit_value, inclusive) else {
+                    assert!(matches!(limit_value, Value::Bool(_)), "{limit_value:?} is a limit");
+                    continue;
+                };
+                assert_eq!(limit.inclusive(), inclusive);
+                for value in &values {
+                    assert_eq!(limit.against(value), value.compare(limit_value), "{value:?} against {limit_value:?}");
+                    if let Some(other) = Limit::new(value, false) {
+                        assert_eq!(limit.compare(&other), limit_value.compare(value), "{limit_value:?} to {value:?}");
+                    }
+                }
+            }
+        }
+        assert!(matches!(Limit::new(&number("500.00"), false), Some(Limit::Integer(500, false))));
+        assert!(matches!(Limit::new(&number("9223372036854775808"), false), Some(Limit::Number(..))));
+    }
 
     /// The table finds exactly what a binary search over the keys finds, for keys
     /// inside and outside its bounds, and a sparse key set falls back to the search.
