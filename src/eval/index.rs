@@ -512,6 +512,9 @@ impl Index {
     pub fn candidates(&self, facts: &Facts, out: &mut Vec<u64>) {
         out.clear();
         out.extend_from_slice(&self.always);
+        // A rule is filed in one group, once under each key: only a list's several
+        // values can name it twice.
+        let mut twice = false;
         for group in &self.groups {
             match group.facts {
                 Lookup::Any => group.push(0, facts, out),
@@ -529,6 +532,7 @@ impl Index {
                 }
                 Lookup::List(fact) => {
                     if let Some(Value::List(items)) = facts.get(fact) {
+                        twice |= items.len() > 1;
                         for key in items.iter().filter_map(scalar_key) {
                             group.push(u64::from(key), facts, out);
                         }
@@ -537,7 +541,9 @@ impl Index {
             }
         }
         out.sort_unstable();
-        out.dedup();
+        if twice {
+            out.dedup();
+        }
         for slot in out.iter_mut() {
             *slot &= u64::from(u32::MAX);
         }
