@@ -341,13 +341,14 @@ impl Index {
                 .filter_map(|key| literals.bits_of(key.fact, &key.values))
                 .collect();
             let needs = literals.needs(program, leading.into_iter(), &implied);
-            let rest = conclusions.len();
+            let (rest, kept) = (conclusions.len(), constants.len());
             let drawn = constant_conclusions(rule, &mut conclusions, &mut constants);
             let constant = rule.overridden_by.is_empty() && drawn.is_some_and(|count| count <= MAX_CONSTANT);
             // The first conclusion sits in the filter, the others after it in `conclusions`.
             let first = if constant && drawn.unwrap_or(0) > 0 { Some(conclusions.remove(rest)) } else { None };
             if !constant {
                 conclusions.truncate(rest);
+                constants.truncate(kept);
             }
             filters.push(Filter {
                 from: rule.from.unwrap_or(jiff::civil::Date::MIN),
