@@ -36,9 +36,8 @@ pub struct Index {
     groups: Vec<Group>,
     /// Rules with no key, each with its place in the evaluation order ([`placed`]).
     always: Vec<u64>,
-    /// Per rule: its dates and the range of `code` that tests its leading
-    /// conditions, compiled one after the other: a candidate costs a cache line or
-    /// two, not a walk over boxed expressions scattered in memory.
+    /// Per rule, what a candidate needs of it ([`Filter`]): one cache line, not a
+    /// walk over boxed expressions scattered in memory.
     filters: Vec<Filter>,
     pub(super) code: Code,
     /// Per block, its compiled `applies when`, if it compiles.
@@ -52,7 +51,8 @@ pub struct Index {
     pub(super) assertions: Vec<Option<Assertion>>,
     /// The request's yes/no and enumeration facts as bits, and what each rule needs of them.
     pub(super) literals: Literals,
-    /// The rules' constant conclusions after their first (`Filter::first`), a run per rule.
+    /// The rules' constant conclusions after their first (`Filter::first`), a run per rule
+    /// (`Filter::rest`, `Filter::more`).
     conclusions: Vec<Conclusion>,
     /// The constants of [`Conclusion::One`].
     constants: Vec<Value>,
@@ -70,15 +70,13 @@ pub(super) struct Filter {
     code: (u32, u32),
     /// The literals its leading conditions need: tested before the code.
     needs: Needs,
-    /// Its first conclusion, when it has one and `constant`; the others follow
-    /// in `Index::conclusions` from `rest`.
-    first: Conclusion,
-    rest: u32,
-    /// How many conclusions it has, when `constant`.
-    count: u8,
     /// All its conclusions are constants and no rule overrides it: firing it
-    /// then needs nothing else of its definition.
+    /// then needs nothing else of its definition than `first` and `rest`.
     constant: bool,
+    /// Its first constant conclusion; the `more` others are `Index::conclusions` from `rest`.
+    first: Option<Conclusion>,
+    rest: u32,
+    more: u8,
     /// Every condition of the rule is compiled: when they hold, so does the rule's `when`.
     complete: bool,
     /// Its block, or [`NO_BLOCK`].
@@ -95,9 +93,9 @@ const _: () = assert!(std::mem::size_of::<Filter>() == 64);
 /// [`Filter::block`] of a rule in no block.
 const NO_BLOCK: u32 = u32::MAX;
 
-/// At most this many conclusions are drawn from a rule's filter; a rule with
-/// more is fired by the tree walker.
-const MAX_CONSTANT: usize = u8::MAX as usize;
+/// At most this many conclusions after the first are drawn from a rule's filter;
+/// a rule with more is fired by the tree walker.
+const MAX_REST: usize = u8::MAX as usize;
 
 impl Filter {
     /// The block the rule is in, if any.
@@ -343,22 +341,22 @@ impl Index {
             let needs = literals.needs(program, leading.into_iter(), &implied);
             let (rest, kept) = (conclusions.len(), constants.len());
             let drawn = constant_conclusions(rule, &mut conclusions, &mut constants);
-            let constant = rule.overridden_by.is_empty() && drawn.is_some_and(|count| count <= MAX_CONSTANT);
-            // The first conclusion sits in the filter, the others after it in `conclusions`.
-            let first = if constant && drawn.unwrap_or(0) > 0 { Some(conclusions.remove(rest)) } else { None };
+            let constant = rule.overridden_by.is_empty() && drawn.is_some_and(|count| count <= MAX_REST + 1);
             if !constant {
                 conclusions.truncate(rest);
                 constants.truncate(kept);
             }
+            // The first conclusion sits in the filter, the others after it in `conclusions`.
+            let first = (conclusions.len() > rest).then(|| conclusions.remove(rest));
             filters.push(Filter {
                 from: rule.from.unwrap_or(jiff::civil::Date::MIN),
                 until: rule.until.unwrap_or(jiff::civil::Date::MAX),
                 code: (start, code.len()),
                 needs,
-                first: first.unwrap_or(Conclusion::Add { outcome: u32::MAX, member: 0 }),
-                rest: rest as u32,
-                count: if constant { drawn.unwrap_or(0) as u8 } else { 0 },
                 constant,
+                first,
+                rest: rest as u32,
+                more: (conclusions.len() - rest) as u8,
                 complete,
                 block: rule.block.map_or(NO_BLOCK, |block| block as u32),
                 strength: rule.strength,
@@ -469,14 +467,8 @@ impl Index {
         if !filter.constant {
             return None;
         }
-        if filter.count <= 1 {
-            return Some(((filter.count == 1).then_some(&filter.first), &[]));
-        }
-        let rest = filter.rest as usize;
-        Some((
-            Some(&filter.first),
-            self.conclusions.get(rest..rest + usize::from(filter.count - 1)).unwrap_or_default(),
-        ))
+        let (start, count) = (filter.rest as usize, usize::from(filter.more));
+        Some((filter.first.as_ref(), self.conclusions.get(start..start + count).unwrap_or_default()))
     }
 
     /// The constant a [`Conclusion::One`] concludes.
