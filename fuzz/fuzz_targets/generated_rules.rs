@@ -54,6 +54,11 @@ enum Cond {
     Decided(u8),
     Before(u16),
     Within(u8),
+    /// Two facts compared: `c0 is c1`, `n0 > n1` and the like.
+    Same(u8),
+    Above(u8),
+    /// A value read as the first known of two facts and a constant.
+    FirstOf(u8, i16),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -148,6 +153,16 @@ fn cond(out: &mut String, node: &Cond, depth: usize, in_rule: bool) {
         }
         Cond::Within(months) => {
             let _ = write!(out, "start + {} months >= as_of", months % 24);
+        }
+        Cond::Same(negated) => {
+            out.push_str(if negated % 2 == 0 { "c0 is c1" } else { "c0 is not c1" });
+        }
+        Cond::Above(op) => {
+            let _ = write!(out, "n0 {} n1", ["<", "<=", ">", ">="][usize::from(*op) % 4]);
+        }
+        Cond::FirstOf(order, value) => {
+            let (a, b) = if order % 2 == 0 { (0, 1) } else { (1, 0) };
+            let _ = write!(out, "n{a} otherwise n{b} otherwise 0 > {}.{:02}", value / 100, (value % 100).unsigned_abs());
         }
     }
 }

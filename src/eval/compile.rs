@@ -1,7 +1,10 @@
 //! Conditions compiled to flat code: the tests of facts, outcomes and duties
 //! against constants that most rule conditions, terms and `applies when` are
-//! made of, laid out in one array in postfix order and run over a small stack
-//! of three-valued truths. No expression tree is walked, no fact is cloned.
+//! made of, laid out in one array in prefix order, each combinator followed by
+//! its parts and knowing where they end. A conjunction stops at its first false
+//! part and a disjunction at its first true one, skipping the rest (a term
+//! nobody needs is not computed); three-valued truths, no stack, no expression
+//! tree walked, no fact cloned.
 //!
 //! Only what cannot fail is compiled (no arithmetic): such a condition has no
 //! effect but its truth, so the tree walker and this code agree whenever both
@@ -14,7 +17,7 @@ use std::sync::Arc;
 use super::State;
 use crate::ast::{CompareOp, DutyState};
 use crate::check::{Expr, FactId, OutcomeId, Program};
-use crate::value::{Type, Value};
+use crate::value::{EnumId, Type, Value};
 
 /// Compiled conditions; a condition is a range of `ops`.
 #[derive(Clone, Debug, Default)]
@@ -26,19 +29,48 @@ pub(super) struct Code {
     texts: Vec<Arc<str>>,
     /// Per term: its compiled body (`Some(None)`: it does not compile), once tried.
     terms: Vec<Option<Option<(u32, u32)>>>,
+    /// The parts of `a otherwise b otherwise …` read as one value, for [`Src::First`].
+    chain: Vec<Part>,
+    /// Where each condition of a run of them starts ([`Code::push_condition`]): a run
+    /// is a range of these, since the terms a condition uses are compiled before it,
+    /// between its code and the previous condition's.
+    runs: Vec<u32>,
 }
 
-/// What a test reads: a fact, or an outcome (the value the strongest rules agree on).
+/// What a test reads: a fact, an outcome (the value the strongest rules agree
+/// on), or the first known of several (`a otherwise b`: `chain[start..end]`).
 #[derive(Clone, Copy, Debug)]
 enum Src {
     Fact(FactId),
     Outcome(OutcomeId),
+    First { start: u32, end: u32 },
+}
+
+/// One part of a [`Src::First`].
+#[derive(Clone, Debug)]
+enum Part {
+    Fact(FactId),
+    Outcome(OutcomeId),
+    Const(Value),
 }
 
 #[derive(Clone, Debug)]
 enum Op {
     Const(Option<bool>),
-    /// `x is value` (`is not` when negated).
+    /// `x is` an enumeration value (`is not` when negated), compared without building the value.
+    IsEnum {
+        src: Src,
+        id: EnumId,
+        member: u32,
+        negated: bool,
+    },
+    /// `x is` yes or no (`is not` when negated); a yes/no fact alone is `fact is yes`.
+    IsBool {
+        src: Src,
+        value: bool,
+        negated: bool,
+    },
+    /// `x is value` (`is not` when negated), for other values.
     Is {
         src: Src,
         value: Value,
@@ -84,6 +116,18 @@ enum Op {
         op: CompareOp,
         value: Value,
     },
+    /// `x is y` (`is not` when negated) of two facts or outcomes.
+    IsPair {
+        left: Src,
+        right: Src,
+        negated: bool,
+    },
+    /// `x < y` and the like, of two facts or outcomes.
+    ComparePair {
+        left: Src,
+        op: CompareOp,
+        right: Src,
+    },
     Present {
         fact: FactId,
         present: bool,
@@ -94,14 +138,23 @@ enum Op {
         state: DutyState,
         negated: bool,
     },
+    /// The negation of the condition that follows.
     Not,
-    /// Kleene conjunction and disjunction of the last `n` truths.
-    And(u32),
-    Or(u32),
-    /// The first known of the last `n` truths.
-    Otherwise(u32),
-    /// The end of one condition of a rule's conditions: it must be true.
-    Check,
+    /// Kleene conjunction and disjunction of the `n` conditions that follow,
+    /// which end at op `end`: decided by the first false (true) one.
+    And {
+        n: u32,
+        end: u32,
+    },
+    Or {
+        n: u32,
+        end: u32,
+    },
+    /// The first known of the `n` conditions that follow, which end at op `end`.
+    Otherwise {
+        n: u32,
+        end: u32,
+    },
     /// A defined term: its value this request, computed once (shared with the tree walker).
     Term {
         index: u32,
@@ -121,36 +174,35 @@ impl Code {
 
     /// Compiles `expr` as one range of ops, or leaves everything as it was.
     fn attempt(&mut self, program: &Program, expr: &Expr, depth: usize) -> Option<(u32, u32)> {
-        let (ops, words, texts) = (self.ops.len(), self.words.len(), self.texts.len());
+        let (ops, words, texts, chain) = (self.ops.len(), self.words.len(), self.texts.len(), self.chain.len());
         if self.expr(program, expr, depth) {
             Some((ops as u32, self.ops.len() as u32))
         } else {
             self.ops.truncate(ops);
             self.words.truncate(words);
             self.texts.truncate(texts);
+            self.chain.truncate(chain);
             None
         }
     }
 
-    /// Ends a condition compiled with [`Code::condition`] in a run of conditions
-    /// that must all hold ([`Code::all_hold`]).
-    pub(super) fn check(&mut self) {
-        self.ops.push(Op::Check);
+    /// Compiles a condition as the next of a run that must all hold
+    /// ([`Code::all_hold`]); `false`, and nothing kept, if it does not compile.
+    pub(super) fn push_condition(&mut self, program: &Program, expr: &Expr) -> bool {
+        let Some((start, _)) = self.condition(program, expr) else { return false };
+        self.runs.push(start);
+        true
     }
 
-    pub(super) fn len(&self) -> u32 {
-        self.ops.len() as u32
+    /// Where the next run of conditions starts: a run is `(start, end)` of these.
+    pub(super) fn run_len(&self) -> u32 {
+        self.runs.len() as u32
     }
 
     fn expr(&mut self, program: &Program, expr: &Expr, depth: usize) -> bool {
         if depth > MAX_DEPTH {
             return false;
         }
-        let src = |expr: &Expr| match super::unalias(program, expr) {
-            Expr::Fact(fact) => Some(Src::Fact(*fact)),
-            Expr::Outcome(outcome) => Some(Src::Outcome(*outcome)),
-            _ => None,
-        };
         let fact_of = |expr: &Expr| match super::unalias(program, expr) {
             Expr::Fact(fact) => Some(*fact),
             _ => None,
@@ -158,26 +210,33 @@ impl Code {
         let op = match expr {
             Expr::Const(Value::Bool(b)) => Op::Const(Some(*b)),
             Expr::Fact(fact) if is_bool(program, *fact) => {
-                Op::Is { src: Src::Fact(*fact), value: Value::Bool(true), negated: false }
+                Op::IsBool { src: Src::Fact(*fact), value: true, negated: false }
             }
             Expr::Present { fact, present } => Op::Present { fact: *fact, present: *present },
             Expr::Duty { act, state, negated } => Op::Duty { act: *act, state: *state, negated: *negated },
+            // Prefix order: the combinator, then its parts (a failed part leaves the
+            // ops truncated by [`Code::attempt`]).
             Expr::Not(inner) => {
-                if !self.expr(program, inner, depth + 1) {
-                    return false;
-                }
-                Op::Not
+                self.ops.push(Op::Not);
+                return self.expr(program, inner, depth + 1);
             }
             Expr::And(parts) | Expr::Or(parts) | Expr::Otherwise(parts) => {
+                let at = self.ops.len();
+                let n = parts.len() as u32;
+                self.ops.push(match expr {
+                    Expr::And(_) => Op::And { n, end: 0 },
+                    Expr::Or(_) => Op::Or { n, end: 0 },
+                    _ => Op::Otherwise { n, end: 0 },
+                });
                 if !parts.iter().all(|part| self.expr(program, part, depth + 1)) {
                     return false;
                 }
-                let n = parts.len() as u32;
-                match expr {
-                    Expr::And(_) => Op::And(n),
-                    Expr::Or(_) => Op::Or(n),
-                    _ => Op::Otherwise(n),
+                let after = self.ops.len() as u32;
+                if let Some(Op::And { end, .. } | Op::Or { end, .. } | Op::Otherwise { end, .. }) = self.ops.get_mut(at)
+                {
+                    *end = after;
                 }
+                return true;
             }
             Expr::Term(index) => match self.terms.get(*index) {
                 Some(Some(Some(body))) => Op::Term { index: *index as u32, body: *body },
@@ -185,13 +244,21 @@ impl Code {
             },
             Expr::Is { left, right, negated } => match (left.as_ref(), right.as_ref()) {
                 (other, Expr::Const(value)) | (Expr::Const(value), other) => {
-                    let Some(src) = src(other) else { return false };
-                    Op::Is { src, value: value.clone(), negated: *negated }
+                    let Some(src) = self.src(program, other, depth) else { return false };
+                    let negated = *negated;
+                    match value {
+                        Value::Enum(id, member) => Op::IsEnum { src, id: *id, member: *member, negated },
+                        Value::Bool(value) => Op::IsBool { src, value: *value, negated },
+                        value => Op::Is { src, value: value.clone(), negated },
+                    }
                 }
-                _ => return false,
+                (left, right) => match (self.src(program, left, depth), self.src(program, right, depth)) {
+                    (Some(left), Some(right)) => Op::IsPair { left, right, negated: *negated },
+                    _ => return false,
+                },
             },
             Expr::InEnums { left, members, negated } => {
-                let Some(src) = src(left) else { return false };
+                let Some(src) = self.src(program, left, depth) else { return false };
                 let (start, len) = self.bits(members);
                 Op::InSet { src, start, len, negated: *negated }
             }
@@ -203,11 +270,11 @@ impl Code {
             }
             Expr::In { left, right, negated } => match (left.as_ref(), right.as_ref()) {
                 (Expr::Const(value), list) => {
-                    let Some(src) = src(list) else { return false };
+                    let Some(src) = self.src(program, list, depth) else { return false };
                     Op::ListHas { src, value: value.clone(), negated: *negated }
                 }
                 (other, Expr::Const(Value::List(items))) => {
-                    let Some(src) = src(other) else { return false };
+                    let Some(src) = self.src(program, other, depth) else { return false };
                     Op::InList { src, items: items.clone(), negated: *negated }
                 }
                 _ => return false,
@@ -219,12 +286,25 @@ impl Code {
                         let (start, len) = self.bits(members);
                         Op::ListAny { fact, start, len, negated: *negated, all: *all }
                     }
+                    // `x is value` of an enumeration: membership of the one value.
+                    Expr::Is { left, right, negated } => match (left.as_ref(), right.as_ref()) {
+                        (Expr::Var(0), Expr::Const(Value::Enum(_, member)))
+                        | (Expr::Const(Value::Enum(_, member)), Expr::Var(0)) => {
+                            let mut members = vec![false; *member as usize + 1];
+                            if let Some(one) = members.last_mut() {
+                                *one = true;
+                            }
+                            let (start, len) = self.bits(&members);
+                            Op::ListAny { fact, start, len, negated: *negated, all: *all }
+                        }
+                        _ => return false,
+                    },
                     _ => return false,
                 }
             }
             Expr::Compare { left, op, right } => match (left.as_ref(), right.as_ref()) {
                 (Expr::Const(value), other) => {
-                    let Some(src) = src(other) else { return false };
+                    let Some(src) = self.src(program, other, depth) else { return false };
                     let op = match op {
                         CompareOp::Lt => CompareOp::Gt,
                         CompareOp::Le => CompareOp::Ge,
@@ -234,14 +314,54 @@ impl Code {
                     Op::Compare { src, op, value: value.clone() }
                 }
                 (other, Expr::Const(value)) => {
-                    let Some(src) = src(other) else { return false };
+                    let Some(src) = self.src(program, other, depth) else { return false };
                     Op::Compare { src, op: *op, value: value.clone() }
                 }
-                _ => return false,
+                (left, right) => match (self.src(program, left, depth), self.src(program, right, depth)) {
+                    (Some(left), Some(right)) => Op::ComparePair { left, op: *op, right },
+                    _ => return false,
+                },
             },
             _ => return false,
         };
         self.ops.push(op);
+        true
+    }
+
+    /// What a test reads, if `expr` is something [`Src`] can read.
+    fn src(&mut self, program: &Program, expr: &Expr, depth: usize) -> Option<Src> {
+        match super::unalias(program, expr) {
+            Expr::Fact(fact) => Some(Src::Fact(*fact)),
+            Expr::Outcome(outcome) => Some(Src::Outcome(*outcome)),
+            chain @ (Expr::Otherwise(_) | Expr::Term(_)) => {
+                let start = self.chain.len() as u32;
+                if !self.parts(program, chain, depth) {
+                    return None;
+                }
+                Some(Src::First { start, end: self.chain.len() as u32 })
+            }
+            _ => None,
+        }
+    }
+
+    /// Appends the parts of a value read as the first known of several: facts,
+    /// outcomes and constants, through `otherwise` (nested ones flattened, the
+    /// first known of all being the same) and terms that stand for such a value.
+    fn parts(&mut self, program: &Program, expr: &Expr, depth: usize) -> bool {
+        if depth > MAX_DEPTH {
+            return false;
+        }
+        match super::unalias(program, expr) {
+            Expr::Fact(fact) => self.chain.push(Part::Fact(*fact)),
+            Expr::Outcome(outcome) => self.chain.push(Part::Outcome(*outcome)),
+            Expr::Const(value) => self.chain.push(Part::Const(value.clone())),
+            Expr::Otherwise(parts) => return parts.iter().all(|part| self.parts(program, part, depth + 1)),
+            Expr::Term(index) => {
+                let Some(body) = program.terms.get(*index) else { return false };
+                return matches!(body, Expr::Otherwise(_)) && self.parts(program, body, depth + 1);
+            }
+            _ => return false,
+        }
         true
     }
 
@@ -296,103 +416,94 @@ impl Code {
         Some(self.words.get(bit / 64).is_some_and(|word| word >> (bit % 64) & 1 == 1))
     }
 
-    /// Whether every condition in a run of them (each ended by [`Code::check`]) is true,
-    /// in one pass over the ops; stops at the first that is not.
-    pub(super) fn all_hold(&self, range: (u32, u32), state: &State<'_>, stack: &mut Vec<Option<bool>>) -> bool {
-        stack.clear();
-        for op in self.ops.get(range.0 as usize..range.1 as usize).unwrap_or(&[]) {
-            if let Op::Check = op {
-                if stack.pop() != Some(Some(true)) {
-                    return false;
-                }
-                stack.clear();
-                continue;
-            }
-            let truth = self.step(op, state, stack);
-            stack.push(truth);
-        }
-        true
-    }
-
-    /// Runs a condition's ops above whatever is on the stack and returns its truth.
-    fn run(&self, range: (u32, u32), state: &State<'_>, stack: &mut Vec<Option<bool>>) -> Option<bool> {
-        let base = stack.len();
-        for op in self.ops.get(range.0 as usize..range.1 as usize).unwrap_or(&[]) {
-            let truth = self.step(op, state, stack);
-            stack.push(truth);
-        }
-        let truth = if stack.len() > base { stack.pop().flatten() } else { None };
-        stack.truncate(base);
-        truth
+    /// Whether every condition in a run of them ([`Code::push_condition`]) is
+    /// true; stops at the first that is not.
+    pub(super) fn all_hold(&self, run: (u32, u32), state: &State<'_>) -> bool {
+        let starts = self.runs.get(run.0 as usize..run.1 as usize).unwrap_or_default();
+        starts.iter().all(|start| self.eval(*start as usize, state).0 == Some(true))
     }
 
     /// The truth of a compiled condition: `Some(true)`, `Some(false)` or unknown.
-    pub(super) fn truth(&self, range: (u32, u32), state: &State<'_>, stack: &mut Vec<Option<bool>>) -> Option<bool> {
-        let ops = self.ops.get(range.0 as usize..range.1 as usize).unwrap_or(&[]);
-        // Most conditions are one test: no stack for them.
-        if let [op] = ops {
-            return self.step(op, state, stack);
+    pub(super) fn truth(&self, range: (u32, u32), state: &State<'_>) -> Option<bool> {
+        if range.0 >= range.1 {
+            return None;
         }
-        stack.clear();
-        self.run(range, state, stack)
+        self.eval(range.0 as usize, state).0
     }
 
-    /// One op's truth, combinators taking theirs from the stack. Inlined into
-    /// the loops, with the common cases (a term already computed, a combinator)
-    /// handled here and the rest out of line: most ops are a term's known value.
-    #[inline]
-    fn step(&self, op: &Op, state: &State<'_>, stack: &mut Vec<Option<bool>>) -> Option<bool> {
+    /// The truth of the condition whose code starts at op `at`, and the op after
+    /// its code. Parts a conjunction or disjunction does not need are skipped.
+    fn eval(&self, at: usize, state: &State<'_>) -> (Option<bool>, usize) {
+        let next = at + 1;
+        let Some(op) = self.ops.get(at) else { return (None, next) };
         match op {
             Op::Term { index, body } => {
-                let cell = state.terms.get(*index as usize)?;
-                match cell.get() {
-                    Some(known) => match known {
-                        Some(Value::Bool(truth)) => Some(*truth),
-                        _ => None,
-                    },
-                    None => self.term(cell, *body, state, stack),
+                let truth = state.terms.get(*index as usize).and_then(|cell| match cell.get() {
+                    Some(Some(Value::Bool(truth))) => Some(*truth),
+                    Some(_) => None,
+                    None => self.term(cell, *body, state),
+                });
+                (truth, next)
+            }
+            Op::Not => {
+                let (truth, after) = self.eval(next, state);
+                (truth.map(|truth| !truth), after)
+            }
+            Op::And { n, end } | Op::Or { n, end } => {
+                // Kleene: the winning truth decides at once; else unknown beats the other.
+                let wins = matches!(op, Op::Or { .. });
+                let (mut part, mut unknown) = (next, false);
+                for _ in 0..*n {
+                    let (truth, after) = self.eval(part, state);
+                    match truth {
+                        Some(truth) if truth == wins => return (Some(wins), *end as usize),
+                        None => unknown = true,
+                        Some(_) => {}
+                    }
+                    part = after;
                 }
+                (if unknown { None } else { Some(!wins) }, *end as usize)
             }
-            Op::Not => stack.pop().flatten().map(|truth| !truth),
-            Op::And(n) | Op::Or(n) | Op::Otherwise(n) => {
-                let from = stack.len().saturating_sub(*n as usize);
-                let parts = stack.get(from..).unwrap_or(&[]).iter().copied();
-                let truth = match op {
-                    Op::And(_) => kleene(parts, false),
-                    Op::Or(_) => kleene(parts, true),
-                    _ => parts.flatten().next(),
-                };
-                stack.truncate(from);
-                truth
+            Op::Otherwise { n, end } => {
+                let mut part = next;
+                for _ in 0..*n {
+                    let (truth, after) = self.eval(part, state);
+                    if truth.is_some() {
+                        return (truth, *end as usize);
+                    }
+                    part = after;
+                }
+                (None, *end as usize)
             }
-            leaf => self.leaf(leaf, state),
+            leaf => (self.leaf(leaf, state), next),
         }
     }
 
     /// A term's value the first time it is asked for, kept for the rest of the request.
     #[inline(never)]
-    fn term(
-        &self,
-        cell: &std::cell::OnceCell<Option<Value>>,
-        body: (u32, u32),
-        state: &State<'_>,
-        stack: &mut Vec<Option<bool>>,
-    ) -> Option<bool> {
-        let truth = self.run(body, state, stack);
+    fn term(&self, cell: &std::cell::OnceCell<Option<Value>>, body: (u32, u32), state: &State<'_>) -> Option<bool> {
+        let truth = self.truth(body, state);
         let _ = cell.set(truth.map(Value::Bool));
         truth
     }
 
-    /// The truth of one test (`None` for a combinator, which [`Code::step`] handles).
+    /// The truth of one test (`None` for a combinator, which [`Code::eval`] handles).
     #[inline(never)]
     fn leaf(&self, op: &Op, state: &State<'_>) -> Option<bool> {
         let facts = state.facts;
         match op {
             Op::Const(truth) => *truth,
-            Op::Is { src, value, negated } => read(state, *src, |known| known.same(value) != *negated),
-            Op::InSet { src, start, len, negated } => {
-                read(state, *src, |known| self.member(*start, *len, known).map(|found| found != *negated)).flatten()
+            Op::IsEnum { src, id, member, negated } => self.read(state, *src, |known| {
+                matches!(known, Value::Enum(known_id, known_member) if known_id == id && known_member == member)
+                    != *negated
+            }),
+            Op::IsBool { src, value, negated } => {
+                self.read(state, *src, |known| matches!(known, Value::Bool(known) if known == value) != *negated)
             }
+            Op::Is { src, value, negated } => self.read(state, *src, |known| known.same(value) != *negated),
+            Op::InSet { src, start, len, negated } => self
+                .read(state, *src, |known| self.member(*start, *len, known).map(|found| found != *negated))
+                .flatten(),
             Op::InTexts { fact, start, end, negated } => match facts.get(*fact) {
                 Some(Value::Text(text)) => {
                     let texts = self.texts.get(*start as usize..*end as usize).unwrap_or(&[]);
@@ -402,7 +513,7 @@ impl Code {
                 _ => None,
             },
             Op::InList { src, items, negated } => {
-                read(state, *src, |known| items.iter().any(|item| item.same(known)) != *negated)
+                self.read(state, *src, |known| items.iter().any(|item| item.same(known)) != *negated)
             }
             // A set outcome's members are looked at where they are, not gathered into a list.
             Op::ListHas { src: Src::Outcome(outcome), value: Value::Enum(_, member), negated }
@@ -410,11 +521,12 @@ impl Code {
             {
                 Some(state.sets.get(outcome.0 as usize)?.contains(member) != *negated)
             }
-            Op::ListHas { src, value, negated } => read(state, *src, |known| match known {
-                Value::List(items) => Some(items.iter().any(|item| item.same(value)) != *negated),
-                _ => None,
-            })
-            .flatten(),
+            Op::ListHas { src, value, negated } => self
+                .read(state, *src, |known| match known {
+                    Value::List(items) => Some(items.iter().any(|item| item.same(value)) != *negated),
+                    _ => None,
+                })
+                .flatten(),
             Op::ListAny { fact, start, len, negated, all } => match facts.get(*fact) {
                 Some(Value::List(items)) => {
                     let mut unknown = false;
@@ -430,44 +542,64 @@ impl Code {
                 }
                 _ => None,
             },
-            Op::Compare { src, op, value } => read(state, *src, |known| {
-                known.compare(value).map(|ordering| match op {
-                    CompareOp::Lt => ordering.is_lt(),
-                    CompareOp::Le => ordering.is_le(),
-                    CompareOp::Gt => ordering.is_gt(),
-                    CompareOp::Ge => ordering.is_ge(),
-                })
-            })
-            .flatten(),
+            Op::Compare { src, op, value } => self.read(state, *src, |known| holds(known, *op, value)).flatten(),
+            Op::IsPair { left, right, negated } => {
+                self.read(state, *left, |left| self.read(state, *right, |right| left.same(right) != *negated)).flatten()
+            }
+            Op::ComparePair { left, op, right } => self
+                .read(state, *left, |left| self.read(state, *right, |right| holds(left, *op, right)).flatten())
+                .flatten(),
             Op::Present { fact, present } => Some(facts.get(*fact).is_some() == *present),
             Op::Duty { act, state: wanted, negated } => Some(state.duty_is(*act, *wanted) != *negated),
-            Op::Not | Op::And(_) | Op::Or(_) | Op::Otherwise(_) | Op::Check | Op::Term { .. } => None,
+            Op::Not | Op::And { .. } | Op::Or { .. } | Op::Otherwise { .. } | Op::Term { .. } => None,
+        }
+    }
+
+    /// `f` of the value `src` has, or `None` when it has none (absent, or in conflict).
+    fn read<R>(&self, state: &State<'_>, src: Src, f: impl FnOnce(&Value) -> R) -> Option<R> {
+        match src {
+            Src::Fact(fact) => state.facts.get(fact).map(f),
+            Src::Outcome(outcome) => outcome_value(state, outcome, f),
+            Src::First { start, end } => {
+                for part in self.chain.get(start as usize..end as usize).unwrap_or_default() {
+                    let known = match part {
+                        Part::Fact(fact) => state.facts.get(*fact),
+                        Part::Const(value) => Some(value),
+                        Part::Outcome(outcome) => match state.agreed_one(*outcome) {
+                            Some(agreed) => agreed,
+                            // Not single-valued: its value built, as the tree walker builds it.
+                            None => match state.read_outcome(*outcome) {
+                                Some(value) => return Some(f(&value)),
+                                None => None,
+                            },
+                        },
+                    };
+                    if let Some(known) = known {
+                        return Some(f(known));
+                    }
+                }
+                None
+            }
         }
     }
 }
 
-/// `f` of the value `src` has, or `None` when it has none (absent, or in conflict).
-fn read<R>(state: &State<'_>, src: Src, f: impl FnOnce(&Value) -> R) -> Option<R> {
-    match src {
-        Src::Fact(fact) => state.facts.get(fact).map(f),
-        Src::Outcome(outcome) => match state.agreed_one(outcome) {
-            Some(agreed) => agreed.map(f),
-            None => state.read_outcome(outcome).as_ref().map(f),
-        },
+/// `f` of an outcome's value, or `None` when it has none (in conflict, or not concluded).
+fn outcome_value<R>(state: &State<'_>, outcome: OutcomeId, f: impl FnOnce(&Value) -> R) -> Option<R> {
+    match state.agreed_one(outcome) {
+        Some(agreed) => agreed.map(f),
+        None => state.read_outcome(outcome).as_ref().map(f),
     }
 }
 
-/// Kleene conjunction (`wins` false) or disjunction (`wins` true).
-fn kleene(parts: impl Iterator<Item = Option<bool>>, wins: bool) -> Option<bool> {
-    let mut unknown = false;
-    for part in parts {
-        match part {
-            Some(truth) if truth == wins => return Some(wins),
-            None => unknown = true,
-            _ => {}
-        }
-    }
-    if unknown { None } else { Some(!wins) }
+/// Whether `left op right` holds; `None` when the two cannot be compared.
+fn holds(left: &Value, op: CompareOp, right: &Value) -> Option<bool> {
+    left.compare(right).map(|ordering| match op {
+        CompareOp::Lt => ordering.is_lt(),
+        CompareOp::Le => ordering.is_le(),
+        CompareOp::Gt => ordering.is_gt(),
+        CompareOp::Ge => ordering.is_ge(),
+    })
 }
 
 fn is_bool(program: &Program, fact: FactId) -> bool {

@@ -56,7 +56,15 @@ pub struct Index {
     conclusions: Vec<Conclusion>,
     /// The constants of [`Conclusion::One`].
     constants: Vec<Value>,
+    /// The rules in evaluation order (`Program::order`): the rule at each position.
+    order: Vec<u32>,
 }
+
+/// Rule sets of at most this many 64-rule words put a request's candidates in
+/// order with a bit per position, when there are more than [`DENSE_FROM`] of them:
+/// a pass over a few words instead of a sort.
+const DENSE_WORDS: usize = 16;
+const DENSE_FROM: usize = 8;
 
 /// What evaluation needs of a rule, in one cache line: a candidate, and a rule
 /// that fires with a constant conclusion, costs one read of memory, not a walk
@@ -67,6 +75,7 @@ pub(super) struct Filter {
     /// In force from and until (both inclusive): `Date::MIN` and `Date::MAX` when open.
     from: jiff::civil::Date,
     until: jiff::civil::Date,
+    /// Its compiled conditions: a run of [`Code::all_hold`].
     code: (u32, u32),
     /// The literals its leading conditions need: tested before the code.
     needs: Needs,
@@ -120,6 +129,7 @@ pub(super) enum Conclusion {
 /// An assertion compiled: its conditions (a run of checks, [`Code::all_hold`]) and its claim.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Assertion {
+    /// A run of [`Code::all_hold`].
     pub(super) when: (u32, u32),
     pub(super) claim: (u32, u32),
 }
@@ -300,7 +310,7 @@ impl Index {
         for (index, rule) in program.rules.iter().enumerate() {
             let mut keys: Vec<Key> = Vec::new();
             let mut thresholds: Vec<Threshold> = Vec::new();
-            let start = code.len();
+            let start = code.run_len();
             let mut compiled = 0;
             let mut leading = Vec::new();
             // Terms already looked into for this rule: a term used twice (or a DAG of terms
@@ -322,10 +332,10 @@ impl Index {
                 // is the whole condition: the rule is a candidate only when the request's
                 // value meets it ([`Group::push`]).
                 let threshold_only = first_threshold && threshold(program, program.resolved(&condition.expr)).is_some();
-                if threshold_only || literals.cover(program, &condition.expr, &mut covered, 0) {
-                    compiled += 1;
-                } else if code.condition(program, &condition.expr).is_some() {
-                    code.check();
+                if threshold_only
+                    || literals.cover(program, &condition.expr, &mut covered, 0)
+                    || code.push_condition(program, &condition.expr)
+                {
                     compiled += 1;
                 }
             }
@@ -351,7 +361,7 @@ impl Index {
             filters.push(Filter {
                 from: rule.from.unwrap_or(jiff::civil::Date::MIN),
                 until: rule.until.unwrap_or(jiff::civil::Date::MAX),
-                code: (start, code.len()),
+                code: (start, code.run_len()),
                 needs,
                 constant,
                 first,
@@ -453,6 +463,7 @@ impl Index {
             literals,
             conclusions,
             constants,
+            order: program.order.iter().map(|rule| *rule as u32).collect(),
         }
     }
 
@@ -486,13 +497,12 @@ impl Index {
         state: &super::State<'_>,
         as_of: jiff::civil::Date,
         bits: &[u64],
-        stack: &mut Vec<Option<bool>>,
     ) -> Test {
         let in_force = filter.from <= as_of && as_of <= filter.until;
         if !in_force || !self.literals.hold(filter.needs, bits) {
             return Test::Fails;
         }
-        if !self.code.all_hold(filter.code, state, stack) {
+        if !self.code.all_hold(filter.code, state) {
             Test::Fails
         } else if filter.complete {
             Test::Holds
@@ -533,6 +543,28 @@ impl Index {
                 }
             }
         }
+        // Into evaluation order: for a small rule set by the bits of the positions
+        // (which also drops a rule named twice), else by sorting the few candidates.
+        let words = self.order.len().div_ceil(64);
+        if words <= DENSE_WORDS && out.len() > DENSE_FROM && self.order.len() == self.filters.len() {
+            let mut seen = [0u64; DENSE_WORDS];
+            for placed in out.iter() {
+                let position = (placed >> 32) as usize;
+                if let Some(word) = seen.get_mut(position / 64) {
+                    *word |= 1 << (position % 64);
+                }
+            }
+            out.clear();
+            for (at, word) in seen.iter().take(words).enumerate() {
+                let mut bits = *word;
+                while bits != 0 {
+                    let position = at * 64 + bits.trailing_zeros() as usize;
+                    out.extend(self.order.get(position).map(|rule| u64::from(*rule)));
+                    bits &= bits - 1;
+                }
+            }
+            return;
+        }
         out.sort_unstable();
         if twice {
             out.dedup();
@@ -556,6 +588,12 @@ impl Index {
     /// How many rules have no key and are tried on every request.
     pub fn unindexed(&self) -> usize {
         self.always.len()
+    }
+
+    /// How many rules have a condition the compiled code does not cover: the
+    /// tree walker tests those rules (after the conditions that are compiled).
+    pub fn walked(&self) -> usize {
+        self.filters.iter().filter(|filter| !filter.complete).count()
     }
 }
 
@@ -595,12 +633,13 @@ fn constant_conclusions(
 /// An assertion's conditions as a run of checks and its claim, if all of them compile
 /// (what compiles cannot go out of range: its truth is all there is to it).
 fn compile_assertion(program: &Program, assertion: &crate::check::AssertionDef, code: &mut Code) -> Option<Assertion> {
-    let start = code.len();
+    let start = code.run_len();
     for when in &assertion.when {
-        code.condition(program, &when.expr)?;
-        code.check();
+        if !code.push_condition(program, &when.expr) {
+            return None;
+        }
     }
-    let when = (start, code.len());
+    let when = (start, code.run_len());
     let claim = code.condition(program, &assertion.claim.expr)?;
     Some(Assertion { when, claim })
 }

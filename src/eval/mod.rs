@@ -152,8 +152,6 @@ struct State<'a> {
     block_conditions: Vec<Option<bool>>,
     /// The compiled program, from [`decide`]: blocks' tests run compiled where they compile.
     index: Option<&'a Index>,
-    /// The compiled code's stack of truths, kept between blocks' tests.
-    stack: Vec<Option<bool>>,
     skipped: Vec<(usize, usize)>,
     /// Each term's value, computed at its first use: by then everything it reads is final.
     terms: Vec<std::cell::OnceCell<Option<Value>>>,
@@ -203,7 +201,7 @@ pub fn decide(program: &Program, index: &Index, facts: &Facts) -> Outcome {
             state.block_holds(block, &mut env);
         }
     }
-    // The candidates, the request's bits and the code's stack live in a scratch kept
+    // The candidates and the request's bits live in a scratch kept
     // per thread between requests, so that a request does not grow them anew.
     let mut scratch = SCRATCH.with(|cell| cell.take());
     index.candidates(facts, &mut scratch.candidates);
@@ -214,7 +212,7 @@ pub fn decide(program: &Program, index: &Index, facts: &Facts) -> Outcome {
             state.rule(rule, as_of, false, &mut env);
             continue;
         };
-        match index.test(filter, &state, as_of, &scratch.bits, &mut scratch.stack) {
+        match index.test(filter, &state, as_of, &scratch.bits) {
             index::Test::Fails => {}
             index::Test::Holds => {
                 if !state.fire(index, filter, rule, &mut env) {
@@ -239,7 +237,6 @@ struct Buffers {
     duties: Vec<Vec<(usize, bool)>>,
     fired: Vec<usize>,
     block_conditions: Vec<Option<bool>>,
-    stack: Vec<Option<bool>>,
     terms: Vec<std::cell::OnceCell<Option<Value>>>,
 }
 
@@ -252,7 +249,6 @@ thread_local! {
 struct Scratch {
     candidates: Vec<u64>,
     bits: Vec<u64>,
-    stack: Vec<Option<bool>>,
 }
 
 thread_local! {
@@ -294,7 +290,7 @@ impl<'a> State<'a> {
         buffers.duties.resize_with(acts, Vec::new);
         buffers.block_conditions.resize(program.blocks.len(), None);
         buffers.terms.resize_with(program.terms.len(), std::cell::OnceCell::new);
-        let Buffers { ones, sets, maps, duties, fired, block_conditions, stack, terms } = buffers;
+        let Buffers { ones, sets, maps, duties, fired, block_conditions, terms } = buffers;
         State {
             program,
             facts,
@@ -306,7 +302,6 @@ impl<'a> State<'a> {
             fired,
             block_conditions,
             index: None,
-            stack,
             skipped: Vec::new(),
             terms,
             out_of_range: std::cell::Cell::new(false),
@@ -324,7 +319,6 @@ impl<'a> State<'a> {
             duties: take(&mut self.duties),
             fired: take(&mut self.fired),
             block_conditions: take(&mut self.block_conditions),
-            stack: take(&mut self.stack),
             terms: take(&mut self.terms),
         };
         buffers.ones.iter_mut().for_each(Vec::clear);
@@ -333,7 +327,6 @@ impl<'a> State<'a> {
         buffers.duties.iter_mut().for_each(Vec::clear);
         buffers.fired.clear();
         buffers.block_conditions.fill(None);
-        buffers.stack.clear();
         buffers.terms.iter_mut().for_each(|cell| drop(cell.take()));
         BUFFERS.with(|cell| cell.set(buffers));
     }
@@ -347,9 +340,7 @@ impl<'a> State<'a> {
         // Compiled, the test cannot go out of range: its truth is all there is to it.
         let compiled = self.index.and_then(|compiled| Some((compiled, (*compiled.blocks.get(index)?)?)));
         if let Some((compiled, range)) = compiled {
-            let mut stack = std::mem::take(&mut self.stack);
-            let holds = compiled.code.truth(range, self, &mut stack) == Some(true);
-            self.stack = stack;
+            let holds = compiled.code.truth(range, self) == Some(true);
             if let Some(slot) = self.block_conditions.get_mut(index) {
                 *slot = Some(holds);
             }
@@ -530,12 +521,11 @@ impl<'a> State<'a> {
     /// The assertions whose conditions hold and whose claim comes out against them
     /// (compiled, from [`decide`], where they compile).
     fn violations(&self, env: &mut Vec<Value>) -> Vec<usize> {
-        let mut stack = Vec::new();
         let mut violated = |(index, assertion): &(usize, &crate::check::AssertionDef)| {
             let compiled = self.index.and_then(|compiled| Some((compiled, (*compiled.assertions.get(*index)?)?)));
             if let Some((compiled, code)) = compiled {
-                return compiled.code.all_hold(code.when, self, &mut stack)
-                    && compiled.code.truth(code.claim, self, &mut stack) == Some(!assertion.always);
+                return compiled.code.all_hold(code.when, self)
+                    && compiled.code.truth(code.claim, self) == Some(!assertion.always);
             }
             let applies = assertion.when.iter().all(|when| self.truth(&when.expr, env) == Some(true));
             applies && self.truth(&assertion.claim.expr, env) == Some(!assertion.always)
@@ -665,12 +655,19 @@ impl<'a> State<'a> {
         let Some(entries) = self.duties.get(act as usize) else {
             return Duty::default();
         };
-        let Some(top) = entries.iter().map(|(rule, _)| self.strength(*rule)).max() else {
-            return Duty::default();
-        };
-        let strongest = entries.iter().filter(|(rule, _)| self.strength(*rule) == top);
+        // One pass: what the strongest rules so far require and forbid.
+        let mut top: Option<Strength> = None;
         let (mut required, mut forbidden) = (false, false);
-        for (_, require) in strongest {
+        for (rule, require) in entries {
+            let strength = self.strength(*rule);
+            match top {
+                Some(top) if strength < top => continue,
+                Some(top) if strength == top => {}
+                _ => {
+                    top = Some(strength);
+                    (required, forbidden) = (false, false);
+                }
+            }
             if *require {
                 required = true;
             } else {
