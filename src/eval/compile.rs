@@ -432,12 +432,14 @@ impl Code {
     }
 
     /// The truth of the condition whose code starts at op `at`, and the op after
-    /// its code. Parts a conjunction or disjunction does not need are skipped.
+    /// its code. A test or a term's known value is had here, inlined where the
+    /// truth is wanted; a combinator is run out of line ([`Code::combine`]).
+    #[inline]
     fn eval(&self, at: usize, state: &State<'_>) -> (Option<bool>, usize) {
         let next = at + 1;
-        let Some(op) = self.ops.get(at) else { return (None, next) };
-        match op {
-            Op::Term { index, body } => {
+        match self.ops.get(at) {
+            None => (None, next),
+            Some(Op::Term { index, body }) => {
                 let truth = state.terms.get(*index as usize).and_then(|cell| match cell.get() {
                     Some(Some(Value::Bool(truth))) => Some(*truth),
                     Some(_) => None,
@@ -445,6 +447,18 @@ impl Code {
                 });
                 (truth, next)
             }
+            Some(op @ (Op::Not | Op::And { .. } | Op::Or { .. } | Op::Otherwise { .. })) => {
+                self.combine(op, next, state)
+            }
+            Some(leaf) => (self.leaf(leaf, state), next),
+        }
+    }
+
+    /// A combinator's truth, its parts starting at op `next`, and the op after
+    /// them. Parts a conjunction or disjunction does not need are skipped.
+    #[inline(never)]
+    fn combine(&self, op: &Op, next: usize, state: &State<'_>) -> (Option<bool>, usize) {
+        match op {
             Op::Not => {
                 let (truth, after) = self.eval(next, state);
                 (truth.map(|truth| !truth), after)
@@ -475,7 +489,7 @@ impl Code {
                 }
                 (None, *end as usize)
             }
-            leaf => (self.leaf(leaf, state), next),
+            _ => (None, next),
         }
     }
 
@@ -487,7 +501,7 @@ impl Code {
         truth
     }
 
-    /// The truth of one test (`None` for a combinator, which [`Code::eval`] handles).
+    /// The truth of one test (`None` for a combinator, which [`Code::combine`] handles).
     #[inline(never)]
     fn leaf(&self, op: &Op, state: &State<'_>) -> Option<bool> {
         let facts = state.facts;
