@@ -1,10 +1,11 @@
 //! Conditions compiled to flat code: the tests of facts, outcomes and duties
-//! against constants that most rule conditions, terms and `applies when` are
-//! made of, laid out in one array in prefix order, each combinator followed by
-//! its parts and knowing where they end. A conjunction stops at its first false
-//! part and a disjunction at its first true one, skipping the rest (a term
-//! nobody needs is not computed); three-valued truths, no stack, no expression
-//! tree walked, no fact cloned.
+//! against constants or against each other (a value may be read as the first
+//! known of several, `a otherwise b`) that most rule conditions, terms and
+//! `applies when` are made of, laid out in one array in prefix order, each
+//! combinator followed by its parts and knowing where they end. A conjunction
+//! stops at its first false part and a disjunction at its first true one,
+//! skipping the rest (a term nobody needs is not computed); three-valued
+//! truths, no stack, no expression tree walked, no fact cloned.
 //!
 //! Only what cannot fail is compiled (no arithmetic): such a condition has no
 //! effect but its truth, so the tree walker and this code agree whenever both
