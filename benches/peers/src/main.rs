@@ -327,9 +327,9 @@ type Ready = Result<Box<dyn Engine>, String>;
 
 /// Runs every request through the engine twice, checking each decision against
 /// the oracle; returns the median time per request over chunks of each pass:
-/// the first, with the engine's data not yet in the caches (the engines built
-/// after it have filled them with theirs), and the second, warm, as a process
-/// deciding request after request on the same rules runs.
+/// the first, right after all engines were built (the caches hold what was
+/// built last, and the engines measured before), and the second, warm, as a
+/// process deciding request after request on the same rules runs.
 fn measure(engine: &mut dyn Engine, expected: &[bool]) -> Result<[Duration; 2], String> {
     Ok([pass(engine, expected)?, pass(engine, expected)?])
 }
@@ -429,7 +429,7 @@ fn main() -> ExitCode {
     let header: Vec<String> = counts.iter().map(|count| format!("{count} rules")).collect();
     let passes = [
         "warm: the second pass over the requests, as a process deciding request after request runs",
-        "first pass: the engine's data not yet in the caches (the other engines were built after it)",
+        "first pass: right after all engines were built, the caches holding what was built or run last",
     ];
     for (pass, title) in passes.iter().enumerate() {
         println!("{title}\n");
