@@ -316,7 +316,7 @@ impl Index {
             // Terms already looked into for this rule: a term used twice (or a DAG of terms
             // using each other twice) is looked into once, not exponentially often.
             let mut seen = std::collections::HashSet::new();
-            let mut covered = std::collections::HashMap::new();
+            let mut covered = super::literals::Memo::new();
             for condition in &rule.when {
                 // A key must not sit behind (or beside) a condition that can go out of
                 // range: the tree walker would report that error before the key stops it.
@@ -333,7 +333,7 @@ impl Index {
                 // value meets it ([`Group::push`]).
                 let threshold_only = first_threshold && threshold(program, program.resolved(&condition.expr)).is_some();
                 if threshold_only
-                    || literals.cover(program, &condition.expr, &mut covered, 0)
+                    || literals.cover(program, &condition.expr, &mut covered)
                     || code.push_condition(program, &condition.expr)
                 {
                     compiled += 1;

@@ -8,9 +8,12 @@
 //! for a list of enumeration values, the bit of each value in the list. A
 //! literal condition is a set of bits one of which must be set (`region in
 //! [eu, uk]`, `kind is not k3`, `not urgent`, `CN in data.storage_countries`,
-//! `any c in data.categories satisfies c in [...]`); a rule's literals are those that
-//! must hold for its leading conditions to hold (the conditions themselves,
-//! the conjuncts of an `and`, a term's body). When one of them has none of its
+//! `any c in data.categories satisfies c in [...]`); `not`, `and` and `or` of
+//! literals are clauses of such sets, true exactly when each clause has a bit
+//! set (`not (urgent or kind is k3)`: a bit of `urgent` false, and one of `kind`
+//! not `k3`). A rule's literals are those that must hold for its leading
+//! conditions to hold (the conditions themselves, the conjuncts of an `and`, a
+//! term's body). When one of them has none of its
 //! bits set, its condition is false or unknown: the rule cannot fire, exactly as
 //! the compiled code would find. Only conditions before the first that can go
 //! out of range are read, so leaving the rule out hides no error either.
@@ -63,6 +66,16 @@ pub(super) struct Needs {
 /// Terms nest no deeper than this here (the checker bounds them; this bounds a malformed program).
 const MAX_DEPTH: usize = 64;
 
+/// A truth as clauses over the bits ([`Literals::clauses`]): all must hold, each by one of its bits.
+type Clauses = Vec<Vec<u32>>;
+
+/// Each term's clauses, by term and polarity, once looked into.
+pub(super) type Memo = std::collections::HashMap<(usize, bool), Option<Clauses>>;
+
+/// At most this many clauses come out of an `or` of conjunctions (their product): a
+/// condition whose clauses would be more is left to the compiled code.
+const MAX_CLAUSES: usize = 16;
+
 impl Literals {
     pub(super) fn new(program: &Program) -> Literals {
         let mut literals = Literals { of_fact: vec![None; program.facts.len()], ..Literals::default() };
@@ -94,8 +107,9 @@ impl Literals {
         let mut clauses: Vec<Vec<u32>> = Vec::new();
         // Terms already looked into: each once, however often the conditions use it.
         let mut seen = std::collections::HashSet::new();
+        let mut memo = Memo::new();
         for condition in conditions {
-            self.collect(program, condition, &mut clauses, &mut seen, 0);
+            self.collect(program, condition, &mut clauses, &mut seen, &mut memo, 0);
         }
         // A literal one of whose bits is certainly set (the rule's key, which the
         // request reached it by, is a subset of it) needs no test.
@@ -129,13 +143,15 @@ impl Literals {
         Needs { all, any: (first, self.clauses.len() as u32) }
     }
 
-    /// The literals that must hold for `expr` to hold.
+    /// The literals that must hold for `expr` to hold: through the conjuncts of an
+    /// `and` and terms' bodies down to the conditions whose truth the bits decide.
     fn collect(
         &self,
         program: &Program,
         expr: &Expr,
         out: &mut Vec<Vec<u32>>,
         seen: &mut std::collections::HashSet<usize>,
+        memo: &mut Memo,
         depth: usize,
     ) {
         if depth > MAX_DEPTH {
@@ -144,90 +160,126 @@ impl Literals {
         match expr {
             Expr::And(parts) => {
                 for part in parts {
-                    self.collect(program, part, out, seen, depth + 1);
+                    self.collect(program, part, out, seen, memo, depth + 1);
                 }
             }
             Expr::Term(index) => {
                 if seen.insert(*index)
                     && let Some(body) = program.terms.get(*index)
                 {
-                    self.collect(program, body, out, seen, depth + 1);
+                    self.collect(program, body, out, seen, memo, depth + 1);
                 }
             }
-            _ => out.extend(self.literal(program, expr)),
+            _ => out.extend(self.clauses(program, expr, true, memo, depth).unwrap_or_default()),
         }
     }
 
-    /// Whether `expr` is made of literals only (through `and` and terms): then the
-    /// literals holding means it is true, and the compiled code need not test it
-    /// again. `known` keeps each term's answer, so that a term used twice is looked into once.
-    pub(super) fn cover(
+    /// Whether `expr` is made of literals only: then its literals holding means it is
+    /// true, and the compiled code need not test it again. `memo` keeps each term's
+    /// clauses, so that a term used twice is looked into once.
+    pub(super) fn cover(&self, program: &Program, expr: &Expr, memo: &mut Memo) -> bool {
+        self.clauses(program, expr, true, memo, 0).is_some()
+    }
+
+    /// When `expr` is true (`polarity`) or false, as clauses over the bits, if the
+    /// bits decide it: each clause a set of bits one of which must be set, and the
+    /// expression has that truth exactly when every clause holds. Three-valued:
+    /// a literal on an absent fact is neither true nor false (none of its bits is
+    /// set), and so `not`, `and` and `or` follow (Kleene's logic: `a or b` is false
+    /// when both are, true when either is), as they do in the tree walker.
+    fn clauses(
         &self,
         program: &Program,
         expr: &Expr,
-        known: &mut std::collections::HashMap<usize, bool>,
+        polarity: bool,
+        memo: &mut Memo,
         depth: usize,
-    ) -> bool {
+    ) -> Option<Clauses> {
         if depth > MAX_DEPTH {
-            return false;
+            return None;
         }
         match expr {
-            Expr::And(parts) => parts.iter().all(|part| self.cover(program, part, known, depth + 1)),
-            Expr::Term(index) => {
-                if let Some(answer) = known.get(index) {
-                    return *answer;
+            Expr::Not(inner) => self.clauses(program, inner, !polarity, memo, depth + 1),
+            // True when every part is, false when one is (and `or` the other way round).
+            Expr::And(parts) | Expr::Or(parts) => {
+                let every = matches!(expr, Expr::And(_)) == polarity;
+                let mut found: Clauses = if every { Vec::new() } else { vec![Vec::new()] };
+                let mut first = true;
+                for part in parts {
+                    let part = self.clauses(program, part, polarity, memo, depth + 1)?;
+                    if every {
+                        found.extend(part);
+                    } else if first {
+                        found = part;
+                    } else {
+                        found = either(&found, &part)?;
+                    }
+                    first = false;
                 }
-                let answer = program.terms.get(*index).is_some_and(|body| self.cover(program, body, known, depth + 1));
-                known.insert(*index, answer);
-                answer
+                Some(found)
             }
-            _ => self.literal(program, expr).is_some(),
+            Expr::Term(index) => {
+                if let Some(known) = memo.get(&(*index, polarity)) {
+                    return known.clone();
+                }
+                let body = program.terms.get(*index)?;
+                let found = self.clauses(program, body, polarity, memo, depth + 1);
+                memo.insert((*index, polarity), found.clone());
+                found
+            }
+            _ => self.literal(program, expr, polarity).map(|bits| vec![bits]),
         }
     }
 
-    /// `expr` as the bits one of which must be set for it to be true, if it is a literal.
-    fn literal(&self, program: &Program, expr: &Expr) -> Option<Vec<u32>> {
+    /// `expr` as the bits one of which is set exactly when it has the truth
+    /// `polarity`, if it is a literal (a test of one fact against constants).
+    fn literal(&self, program: &Program, expr: &Expr, polarity: bool) -> Option<Vec<u32>> {
         let unalias = |expr| super::unalias(program, expr);
-        match expr {
-            Expr::Fact(fact) => self.bits_where(*fact, Kind::YesNo, |value| value == 1),
-            Expr::Not(inner) => match unalias(inner) {
-                Expr::Fact(fact) => self.bits_where(*fact, Kind::YesNo, |value| value == 0),
-                _ => None,
-            },
+        match unalias(expr) {
+            Expr::Fact(fact) => self.bits_where(*fact, Kind::YesNo, |value| (value == 1) == polarity),
             Expr::Is { left, right, negated } => match (unalias(left), unalias(right)) {
                 (Expr::Fact(fact), Expr::Const(constant)) | (Expr::Const(constant), Expr::Fact(fact)) => {
                     let wanted = value_index(constant)?;
-                    self.bits_where(*fact, Kind::Enum, |value| (value == wanted) != *negated)
+                    self.bits_where(*fact, Kind::Enum, |value| ((value == wanted) != *negated) == polarity)
                 }
                 _ => None,
             },
             Expr::InEnums { left, members, negated } => match unalias(left) {
                 Expr::Fact(fact) => self.bits_where(*fact, Kind::Enum, |value| {
-                    members.get(value as usize).copied().unwrap_or(false) != *negated
+                    (members.get(value as usize).copied().unwrap_or(false) != *negated) == polarity
                 }),
                 _ => None,
             },
             Expr::In { left, right, negated } => match (unalias(left), unalias(right)) {
                 (Expr::Fact(fact), Expr::Const(Value::List(items))) => {
                     let listed: Vec<u32> = items.iter().map(value_index).collect::<Option<_>>()?;
-                    self.bits_where(*fact, Kind::Enum, |value| listed.contains(&value) != *negated)
+                    self.bits_where(*fact, Kind::Enum, |value| (listed.contains(&value) != *negated) == polarity)
                 }
-                // `CN in data.storage_countries`: that value's bit.
-                (Expr::Const(constant), Expr::Fact(fact)) if !*negated => {
+                // `CN in data.storage_countries` is true when that value's bit is set; that
+                // it is false (the bit clear) is no bit's being set.
+                (Expr::Const(constant), Expr::Fact(fact)) if *negated != polarity => {
                     let wanted = value_index(constant)?;
                     self.bits_where(*fact, Kind::List, |value| value == wanted)
                 }
                 _ => None,
             },
-            // `any c in list satisfies c in [...]`: one of those values' bits.
-            Expr::Quantified { all: false, list, body } => match (unalias(list), body.as_ref()) {
-                (Expr::Fact(fact), Expr::InEnums { left, members, negated: false })
-                    if matches!(left.as_ref(), Expr::Var(0)) =>
-                {
-                    self.bits_where(*fact, Kind::List, |value| members.get(value as usize).copied().unwrap_or(false))
+            // `any c in list satisfies c in [...]` (or `c is X`) is true when one of
+            // those values' bits is set; false is no bit's being set, as above.
+            Expr::Quantified { all: false, list, body } if polarity => {
+                let Expr::Fact(fact) = unalias(list) else { return None };
+                match body.as_ref() {
+                    Expr::InEnums { left, members, negated: false } if matches!(left.as_ref(), Expr::Var(0)) => self
+                        .bits_where(*fact, Kind::List, |value| members.get(value as usize).copied().unwrap_or(false)),
+                    Expr::Is { left, right, negated: false } => match (left.as_ref(), right.as_ref()) {
+                        (Expr::Var(0), Expr::Const(constant)) | (Expr::Const(constant), Expr::Var(0)) => {
+                            let wanted = value_index(constant)?;
+                            self.bits_where(*fact, Kind::List, |value| value == wanted)
+                        }
+                        _ => None,
+                    },
+                    _ => None,
                 }
-                _ => None,
-            },
+            }
             _ => None,
         }
     }
@@ -292,6 +344,24 @@ impl Literals {
             self.masks.get(from as usize..to as usize).unwrap_or(&[]).iter().any(|pair| set(pair) != 0)
         })
     }
+}
+
+/// Clauses that hold exactly when `left`'s or `right`'s do: each of the one's
+/// clauses joined with each of the other's, if there are not too many.
+fn either(left: &[Vec<u32>], right: &[Vec<u32>]) -> Option<Clauses> {
+    if left.len().saturating_mul(right.len()) > MAX_CLAUSES {
+        return None;
+    }
+    let mut found = Vec::with_capacity(left.len() * right.len());
+    for one in left {
+        for other in right {
+            let mut bits: Vec<u32> = one.iter().chain(other).copied().collect();
+            bits.sort_unstable();
+            bits.dedup();
+            found.push(bits);
+        }
+    }
+    Some(found)
 }
 
 /// A yes/no as 0/1, an enumeration value as its index.
