@@ -502,7 +502,9 @@ impl Index {
         if !in_force || !self.literals.hold(filter.needs, bits) {
             return Test::Fails;
         }
-        if !self.code.all_hold(filter.code, state) {
+        // Most rules reached through their key and threshold have no condition left to run.
+        let (start, end) = filter.code;
+        if start < end && !self.code.all_hold(filter.code, state) {
             Test::Fails
         } else if filter.complete {
             Test::Holds

@@ -365,7 +365,7 @@ impl<'a> State<'a> {
     }
 
     /// Assertions, then the outcome.
-    fn end(self, as_of: Date, env: &mut Vec<Value>) -> Outcome {
+    fn end(mut self, as_of: Date, env: &mut Vec<Value>) -> Outcome {
         let violations = self.violations(env);
         let program = self.program;
         let conditions: Vec<bool> = self.block_conditions.iter().map(|known| *known == Some(true)).collect();
@@ -677,7 +677,7 @@ impl<'a> State<'a> {
         Duty { required, forbidden, conflicted: required && forbidden }
     }
 
-    fn finish(mut self, as_of: Date) -> Outcome {
+    fn finish(&mut self, as_of: Date) -> Outcome {
         let mut conflicts = Vec::new();
         // The decisive rules are among those that fired: one allocation, not one per doubling.
         let mut decisive = Vec::with_capacity(self.fired.len());
