@@ -317,6 +317,9 @@ impl Index {
             // using each other twice) is looked into once, not exponentially often.
             let mut seen = std::collections::HashSet::new();
             let mut covered = super::literals::Memo::new();
+            // The clauses of the conditions the literals decide: tested for the rule
+            // whatever else its needs find, since those conditions get no code.
+            let mut exact = Vec::new();
             for condition in &rule.when {
                 // A key must not sit behind (or beside) a condition that can go out of
                 // range: the tree walker would report that error before the key stops it.
@@ -332,10 +335,11 @@ impl Index {
                 // is the whole condition: the rule is a candidate only when the request's
                 // value meets it ([`Group::push`]).
                 let threshold_only = first_threshold && threshold(program, program.resolved(&condition.expr)).is_some();
-                if threshold_only
-                    || literals.cover(program, &condition.expr, &mut covered)
-                    || code.push_condition(program, &condition.expr)
-                {
+                let decided =
+                    if threshold_only { None } else { literals.cover(program, &condition.expr, &mut covered) };
+                let literal_only = decided.is_some();
+                exact.extend(decided.into_iter().flatten());
+                if threshold_only || literal_only || code.push_condition(program, &condition.expr) {
                     compiled += 1;
                 }
             }
@@ -348,7 +352,7 @@ impl Index {
                 .flat_map(|(_, _, keys)| keys)
                 .filter_map(|key| literals.bits_of(key.fact, &key.values))
                 .collect();
-            let needs = literals.needs(program, leading.into_iter(), &implied);
+            let needs = literals.needs(program, leading.into_iter(), exact, &implied);
             let (rest, kept) = (conclusions.len(), constants.len());
             let drawn = constant_conclusions(rule, &mut conclusions, &mut constants);
             let constant = rule.overridden_by.is_empty() && drawn.is_some_and(|count| count <= MAX_REST + 1);

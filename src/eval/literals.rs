@@ -67,7 +67,7 @@ pub(super) struct Needs {
 const MAX_DEPTH: usize = 64;
 
 /// A truth as clauses over the bits ([`Literals::clauses`]): all must hold, each by one of its bits.
-type Clauses = Vec<Vec<u32>>;
+pub(super) type Clauses = Vec<Vec<u32>>;
 
 /// Each term's clauses, by term and polarity, once looked into.
 pub(super) type Memo = std::collections::HashMap<(usize, bool), Option<Clauses>>;
@@ -102,15 +102,23 @@ impl Literals {
         &mut self,
         program: &Program,
         conditions: impl Iterator<Item = &'e Expr>,
+        exact: Clauses,
         implied: &[Vec<u32>],
     ) -> Needs {
-        let mut clauses: Vec<Vec<u32>> = Vec::new();
+        // The clauses of the conditions that get no code ([`Literals::cover`]), then
+        // whatever else the conditions' literals need.
+        let mut clauses = exact;
         // Terms already looked into: each once, however often the conditions use it.
         let mut seen = std::collections::HashSet::new();
         let mut memo = Memo::new();
         for condition in conditions {
             self.collect(program, condition, &mut clauses, &mut seen, &mut memo, 0);
         }
+        for clause in &mut clauses {
+            clause.sort_unstable();
+        }
+        clauses.sort_unstable();
+        clauses.dedup();
         // A literal one of whose bits is certainly set (the rule's key, which the
         // request reached it by, is a subset of it) needs no test.
         clauses.retain(|bits| !implied.iter().any(|key| !key.is_empty() && key.iter().all(|bit| bits.contains(bit))));
@@ -174,11 +182,12 @@ impl Literals {
         }
     }
 
-    /// Whether `expr` is made of literals only: then its literals holding means it is
-    /// true, and the compiled code need not test it again. `memo` keeps each term's
-    /// clauses, so that a term used twice is looked into once.
-    pub(super) fn cover(&self, program: &Program, expr: &Expr, memo: &mut Memo) -> bool {
-        self.clauses(program, expr, true, memo, 0).is_some()
+    /// The clauses of `expr` if it is made of literals only: then their holding means
+    /// it is true, and the compiled code need not test it again (the caller passes them
+    /// to [`Literals::needs`]). `memo` keeps each term's clauses, so that a term used
+    /// twice is looked into once.
+    pub(super) fn cover(&self, program: &Program, expr: &Expr, memo: &mut Memo) -> Option<Clauses> {
+        self.clauses(program, expr, true, memo, 0)
     }
 
     /// When `expr` is true (`polarity`) or false, as clauses over the bits, if the
