@@ -316,6 +316,7 @@ impl Index {
             // Terms already looked into for this rule: a term used twice (or a DAG of terms
             // using each other twice) is looked into once, not exponentially often.
             let mut seen = std::collections::HashSet::new();
+            // Each term's clauses, found once for the rule's conditions and its needs.
             let mut covered = super::literals::Memo::new();
             // The clauses of the conditions the literals decide: tested for the rule
             // whatever else its needs find, since those conditions get no code.
@@ -352,7 +353,7 @@ impl Index {
                 .flat_map(|(_, _, keys)| keys)
                 .filter_map(|key| literals.bits_of(key.fact, &key.values))
                 .collect();
-            let needs = literals.needs(program, leading.into_iter(), exact, &implied);
+            let needs = literals.needs(program, leading.into_iter(), exact, &implied, &mut covered);
             let (rest, kept) = (conclusions.len(), constants.len());
             let drawn = constant_conclusions(rule, &mut conclusions, &mut constants);
             let constant = rule.overridden_by.is_empty() && drawn.is_some_and(|count| count <= MAX_REST + 1);

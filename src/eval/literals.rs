@@ -104,19 +104,18 @@ impl Literals {
         conditions: impl Iterator<Item = &'e Expr>,
         exact: Clauses,
         implied: &[Vec<u32>],
+        memo: &mut Memo,
     ) -> Needs {
         // The clauses of the conditions that get no code ([`Literals::cover`]), then
         // whatever else the conditions' literals need.
         let mut clauses = exact;
         // Terms already looked into: each once, however often the conditions use it.
         let mut seen = std::collections::HashSet::new();
-        let mut memo = Memo::new();
         for condition in conditions {
-            self.collect(program, condition, &mut clauses, &mut seen, &mut memo, 0);
+            self.collect(program, condition, &mut clauses, &mut seen, memo, 0);
         }
-        for clause in &mut clauses {
-            clause.sort_unstable();
-        }
+        // Each clause's bits are in order (as [`Literals::bits_where`] and [`either`]
+        // give them), so that a clause found twice is dropped here.
         clauses.sort_unstable();
         clauses.dedup();
         // A literal one of whose bits is certainly set (the rule's key, which the
@@ -211,19 +210,17 @@ impl Literals {
             Expr::Not(inner) => self.clauses(program, inner, !polarity, memo, depth + 1),
             // True when every part is, false when one is (and `or` the other way round).
             Expr::And(parts) | Expr::Or(parts) => {
+                // Every part: their clauses together; one part: starting from one empty
+                // clause (never true, as an `or` of no parts), each joined with the next's.
                 let every = matches!(expr, Expr::And(_)) == polarity;
                 let mut found: Clauses = if every { Vec::new() } else { vec![Vec::new()] };
-                let mut first = true;
                 for part in parts {
                     let part = self.clauses(program, part, polarity, memo, depth + 1)?;
                     if every {
                         found.extend(part);
-                    } else if first {
-                        found = part;
                     } else {
                         found = either(&found, &part)?;
                     }
-                    first = false;
                 }
                 Some(found)
             }
