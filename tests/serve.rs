@@ -437,11 +437,33 @@ fn kill_during_logging_loses_no_acknowledged_decision() {
     // Reopening the log cuts off a torn tail; it then reads back as whole lines.
     let mut again = Server::start(Path::new("rules"), &["--no-watch", "--decision-log", &log_arg]);
     again.signal("TERM");
-    assert!(again.wait(Duration::from_secs(10)).is_some_and(|status| status.success()));
+    let status = again.wait(Duration::from_secs(30));
+    assert!(status.is_some_and(|status| status.success()), "exit: {status:?}\n{}", again.stderr());
     let (reread, torn) = read_log(&log);
     assert!(torn.is_none(), "a torn line after reopening");
     assert_eq!(reread.len(), lines.len());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn signals_sent_the_moment_the_address_is_printed_are_handled() {
+    // A supervisor may signal as soon as the service says it listens: the signals
+    // must be handled from then on, not left to their default action (which ends
+    // the process without closing the decision log). Several starts, since a
+    // missed registration shows only when the signal wins the race.
+    for round in 0..8 {
+        let mut server = Server::start(Path::new("rules"), &["--no-watch"]);
+        server.signal("HUP");
+        assert_eq!(server.send("GET", "/v1/rules", b"").status, 200, "round {round}: a HUP ended the service");
+        server.signal("TERM");
+        let status = server.wait(Duration::from_secs(30));
+        assert!(status.is_some_and(|status| status.success()), "round {round}, exit: {status:?}\n{}", server.stderr());
+        let stopped = Instant::now();
+        while !server.stderr().contains("tenet serve: stopped") && stopped.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(server.stderr().contains("tenet serve: stopped"), "round {round}: no clean stop\n{}", server.stderr());
+    }
 }
 
 #[test]

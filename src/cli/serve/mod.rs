@@ -96,6 +96,15 @@ async fn serve(options: Options) -> u8 {
             return 1;
         }
     };
+    // The signals are handled from before the service says it listens: a TERM or
+    // HUP sent the moment the address is printed is then handled, not fatal.
+    let (shutdown, hangup) = match (Shutdown::register(), rules::Hangup::register()) {
+        (Ok(shutdown), Ok(hangup)) => (shutdown, hangup),
+        (Err(error), _) | (_, Err(error)) => {
+            eprintln!("error: cannot handle the shutdown and reload signals: {error}");
+            return 1;
+        }
+    };
     let local = listener.local_addr().unwrap_or(options.addr);
     let metrics = metrics::Metrics::new();
     metrics.rules.set(first.loaded.program.rules.len() as i64);
@@ -109,8 +118,9 @@ async fn serve(options: Options) -> u8 {
         Arc::new(api::Service::new(rules::Current::new(first), options.rules.clone(), log, metrics, options.limits));
     let (reload_sender, reload_receiver) = tokio::sync::mpsc::channel(1);
     let _watcher = if options.watch { rules::watch(&options.rules, reload_sender.clone()) } else { None };
-    tokio::spawn(rules::reload_on_signal(service.clone(), reload_receiver, reload_sender));
-    accept(listener, service.clone(), options.max_connections, options.limits.read_timeout, options.drain).await;
+    tokio::spawn(rules::reload_on_signal(service.clone(), reload_receiver, reload_sender, hangup));
+    let (max, read_timeout, drain) = (options.max_connections, options.limits.read_timeout, options.drain);
+    accept(listener, service.clone(), shutdown, max, read_timeout, drain).await;
     if let Some(log) = &service.log {
         log.close().await;
     }
@@ -123,6 +133,7 @@ async fn serve(options: Options) -> u8 {
 async fn accept(
     listener: TcpListener,
     service: Arc<api::Service>,
+    shutdown: Shutdown,
     max: usize,
     read_timeout: Duration,
     drain: Duration,
@@ -130,7 +141,7 @@ async fn accept(
     let router = api::router(service.clone());
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(max.max(1)));
-    let shutdown = shutdown_signal();
+    let shutdown = shutdown.recv();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -184,25 +195,41 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(4096)
 }
 
-/// SIGTERM or Ctrl-C.
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(_) => {
-                let _ = interrupt.await;
-                return;
-            }
-        };
+/// SIGTERM or Ctrl-C, registered when made: a signal that comes before the
+/// service waits for it is kept, not left to the default action (which ends the
+/// process without closing the decision log).
+#[cfg(unix)]
+struct Shutdown {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl Shutdown {
+    fn register() -> std::io::Result<Shutdown> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Shutdown { terminate: signal(SignalKind::terminate())?, interrupt: signal(SignalKind::interrupt())? })
+    }
+
+    async fn recv(mut self) {
         tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
+            _ = self.terminate.recv() => {}
+            _ = self.interrupt.recv() => {}
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
+}
+
+/// Ctrl-C.
+#[cfg(not(unix))]
+struct Shutdown;
+
+#[cfg(not(unix))]
+impl Shutdown {
+    fn register() -> std::io::Result<Shutdown> {
+        Ok(Shutdown)
+    }
+
+    async fn recv(self) {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -223,10 +223,28 @@ pub fn watch(path: &Path, reload: Sender<()>) -> Option<notify::RecommendedWatch
     Some(watcher)
 }
 
-/// Reloads on each change seen by [`watch`] and on each SIGHUP.
-pub async fn reload_on_signal(service: Arc<Service>, mut requests: Receiver<()>, sender: Sender<()>) {
+/// SIGHUP, registered when made (before the service says it listens): a HUP that
+/// comes before the reload task waits for it is kept, not left to the default
+/// action, which ends the process.
+pub struct Hangup {
     #[cfg(unix)]
-    if let Ok(mut hangup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+    signal: tokio::signal::unix::Signal,
+}
+
+impl Hangup {
+    pub fn register() -> std::io::Result<Hangup> {
+        #[cfg(unix)]
+        return Ok(Hangup { signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())? });
+        #[cfg(not(unix))]
+        Ok(Hangup {})
+    }
+}
+
+/// Reloads on each change seen by [`watch`] and on each SIGHUP.
+pub async fn reload_on_signal(service: Arc<Service>, mut requests: Receiver<()>, sender: Sender<()>, hangup: Hangup) {
+    #[cfg(unix)]
+    {
+        let mut hangup = hangup.signal;
         tokio::spawn(async move {
             while hangup.recv().await.is_some() {
                 let _ = sender.send(()).await;
@@ -234,7 +252,7 @@ pub async fn reload_on_signal(service: Arc<Service>, mut requests: Receiver<()>,
         });
     }
     #[cfg(not(unix))]
-    drop(sender);
+    drop((sender, hangup));
     while requests.recv().await.is_some() {
         // Let a burst of file events settle before reading the files.
         tokio::time::sleep(Duration::from_millis(100)).await;
