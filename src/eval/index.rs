@@ -12,7 +12,9 @@
 //! Within a bucket, rules with a threshold on a number or date fact (`amount >
 //! 500`, `as_of >= 2025-01-01`) are sorted by their limit: the request's value
 //! walks them from the easiest limit and stops at the first it cannot meet, so
-//! rules whose threshold fails are never looked at (an absent value meets none).
+//! rules whose threshold fails are never looked at (an absent value meets none);
+//! a whole number finds its rules by a binary search over the least (or
+//! greatest) whole number each limit lets through.
 //! A threshold that is a whole condition is then not tested again.
 //!
 //! The index is exact, not a heuristic: a rule it leaves out has a key
@@ -72,9 +74,10 @@ const DENSE_FROM: usize = 8;
 #[derive(Clone, Copy, Debug)]
 #[repr(align(64))]
 pub(super) struct Filter {
-    /// In force from and until (both inclusive): `Date::MIN` and `Date::MAX` when open.
-    from: jiff::civil::Date,
-    until: jiff::civil::Date,
+    /// In force from and until (both inclusive), as [`Day`]s: those of `Date::MIN`
+    /// and `Date::MAX` when open.
+    from: Day,
+    until: Day,
     /// Its compiled conditions: a run of [`Code::all_hold`].
     code: (u32, u32),
     /// The literals its leading conditions need: tested before the code.
@@ -98,6 +101,18 @@ pub(super) struct Filter {
 
 // One cache line: a filter that grew past it would cost a second read per candidate.
 const _: () = assert!(std::mem::size_of::<Filter>() == 64);
+
+/// A date as one integer that orders as the dates do (year, month and day in
+/// its bits), so that a candidate's dates are two integer comparisons with the
+/// request's `as_of`, made a `Day` once per request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Day(i32);
+
+impl Day {
+    pub(super) fn of(date: jiff::civil::Date) -> Day {
+        Day((i32::from(date.year()) << 9) | (i32::from(date.month()) << 5) | i32::from(date.day()))
+    }
+}
 
 /// [`Filter::block`] of a rule in no block.
 const NO_BLOCK: u32 = u32::MAX;
@@ -158,6 +173,11 @@ struct Group {
     /// With a bound, parallel to `rules`: each rule's limit, sorted within each
     /// key's range from the easiest limit to meet.
     limits: Vec<Limit>,
+    /// When every limit is a whole number: parallel to `limits`, the least whole
+    /// number that meets each (a lower bound; `> 5` is `>= 6`) or the greatest (an
+    /// upper one), so that the rules a whole number meets are a prefix of the
+    /// key's range, found by a binary search and copied at once.
+    wholes: Option<Vec<i128>>,
     /// `ranges` as a table indexed by the key itself, when its values are few
     /// enough (enumeration indices are small): a lookup is one read, not a binary
     /// search and then a read of the range.
@@ -238,15 +258,15 @@ impl Limit {
         }
     }
 
-    /// How `value` stands to the limit; `None` when they cannot be compared.
-    fn against(&self, value: &Value) -> Option<std::cmp::Ordering> {
-        match (value, self) {
-            // A decimal of scale 0 is its mantissa: two whole numbers compare as integers.
-            (Value::Number(value), Limit::Integer(limit, _)) if value.scale() == 0 => {
-                Some(value.mantissa().cmp(&i128::from(*limit)))
+    /// How the request's value (its [`Probe`]) stands to the limit; `None` when
+    /// they cannot be compared.
+    fn against(&self, probe: &Probe) -> Option<std::cmp::Ordering> {
+        match (probe, self) {
+            (Probe::Number { whole: Some(whole), .. }, Limit::Integer(limit, _)) => {
+                Some(whole.cmp(&i128::from(*limit)))
             }
-            (Value::Number(value), _) => Some(value.cmp(&self.number()?)),
-            (Value::Date(value), Limit::Date(limit, _)) => Some(value.cmp(limit)),
+            (Probe::Number { decimal, .. }, _) => Some(decimal.cmp(&self.number()?)),
+            (Probe::Date(value), Limit::Date(limit, _)) => Some(value.cmp(limit)),
             _ => None,
         }
     }
@@ -268,9 +288,42 @@ impl Limit {
         }
     }
 
+    /// For a whole-number limit, the least whole number that meets it (a `lower`
+    /// bound) or the greatest (an upper one).
+    fn whole(&self, lower: bool) -> Option<i128> {
+        let Limit::Integer(limit, inclusive) = *self else { return None };
+        let limit = i128::from(limit);
+        Some(match (lower, inclusive) {
+            (_, true) => limit,
+            (true, false) => limit + 1,
+            (false, false) => limit - 1,
+        })
+    }
+
     fn inclusive(&self) -> bool {
         match self {
             Limit::Integer(_, inclusive) | Limit::Number(_, inclusive) | Limit::Date(_, inclusive) => *inclusive,
+        }
+    }
+}
+
+/// A request's value as a bucket's limits compare with it, prepared once for
+/// the bucket rather than once per limit: a decimal of scale 0 is its mantissa,
+/// so that two whole numbers compare as integers.
+enum Probe {
+    Number { whole: Option<i128>, decimal: Decimal },
+    Date(jiff::civil::Date),
+    Other,
+}
+
+impl Probe {
+    fn new(value: &Value) -> Probe {
+        match value {
+            Value::Number(decimal) => {
+                Probe::Number { whole: (decimal.scale() == 0).then(|| decimal.mantissa()), decimal: *decimal }
+            }
+            Value::Date(date) => Probe::Date(*date),
+            _ => Probe::Other,
         }
     }
 }
@@ -364,8 +417,8 @@ impl Index {
             // The first conclusion sits in the filter, the others after it in `conclusions`.
             let first = (conclusions.len() > rest).then(|| conclusions.remove(rest));
             filters.push(Filter {
-                from: rule.from.unwrap_or(jiff::civil::Date::MIN),
-                until: rule.until.unwrap_or(jiff::civil::Date::MAX),
+                from: Day::of(rule.from.unwrap_or(jiff::civil::Date::MIN)),
+                until: Day::of(rule.until.unwrap_or(jiff::civil::Date::MAX)),
                 code: (start, code.run_len()),
                 needs,
                 constant,
@@ -395,47 +448,7 @@ impl Index {
             filed.entry((lookup, bound)).or_default().extend(entries);
         }
         always.sort_unstable();
-        let groups = filed
-            .into_iter()
-            .map(|((facts, bound), mut entries)| {
-                // By key, then from the easiest limit to meet (the smallest for a lower
-                // bound, the largest for an upper one), then by position.
-                entries.sort_by(|(key, rule, limit), (other_key, other_rule, other_limit)| {
-                    let by_limit = match (limit, other_limit) {
-                        (Some(a), Some(b)) => {
-                            let ordering = a.compare(b).unwrap_or(std::cmp::Ordering::Equal);
-                            if bound.is_some_and(|bound| bound.lower) { ordering } else { ordering.reverse() }
-                        }
-                        _ => std::cmp::Ordering::Equal,
-                    };
-                    key.cmp(other_key).then(by_limit).then(rule.cmp(other_rule))
-                });
-                entries.dedup_by(|(key, rule, _), (other_key, other_rule, _)| key == other_key && rule == other_rule);
-                let mut group = Group {
-                    facts,
-                    bound,
-                    keys: Vec::new(),
-                    ranges: Vec::new(),
-                    rules: Vec::new(),
-                    limits: Vec::new(),
-                    table: Table::default(),
-                };
-                for (key, rule, limit) in entries {
-                    if group.keys.last() != Some(&key) {
-                        group.keys.push(key);
-                        let start = group.rules.len() as u32;
-                        group.ranges.push((start, start));
-                    }
-                    group.rules.push(rule);
-                    group.limits.extend(limit);
-                    if let Some(range) = group.ranges.last_mut() {
-                        range.1 = group.rules.len() as u32;
-                    }
-                }
-                group.table = Table::new(&group.keys, &group.ranges);
-                group
-            })
-            .collect();
+        let groups = filed.into_iter().map(|((facts, bound), entries)| Group::new(facts, bound, entries)).collect();
         let eager_blocks = program
             .blocks
             .iter()
@@ -496,13 +509,7 @@ impl Index {
     /// conditions tested here hold (its literals against the request's `bits`
     /// first, then its compiled code). [`Test::Fails`] only when the tree walker
     /// would find the same.
-    pub(super) fn test(
-        &self,
-        filter: &Filter,
-        state: &super::State<'_>,
-        as_of: jiff::civil::Date,
-        bits: &[u64],
-    ) -> Test {
+    pub(super) fn test(&self, filter: &Filter, state: &super::State<'_>, as_of: Day, bits: &[u64]) -> Test {
         let in_force = filter.from <= as_of && as_of <= filter.until;
         if !in_force || !self.literals.hold(filter.needs, bits) {
             return Test::Fails;
@@ -652,6 +659,55 @@ fn compile_assertion(program: &Program, assertion: &crate::check::AssertionDef, 
 }
 
 impl Group {
+    /// The group of rules filed under `facts` with threshold `bound`: `entries`
+    /// are (key, rule [`placed`], limit).
+    fn new(facts: Lookup, bound: Option<Bound>, mut entries: Vec<(u64, u64, Option<Limit>)>) -> Group {
+        let lower = bound.is_some_and(|bound| bound.lower);
+        // By key, then from the easiest limit to meet (the smallest for a lower
+        // bound, the largest for an upper one; of two equal limits, the inclusive
+        // one), then by position: a whole number's limits then come in the order
+        // of [`Group::wholes`] too.
+        entries.sort_by(|(key, rule, limit), (other_key, other_rule, other_limit)| {
+            let by_limit = match (limit, other_limit) {
+                (Some(a), Some(b)) => {
+                    let ordering = a.compare(b).unwrap_or(std::cmp::Ordering::Equal);
+                    let ordering = if lower { ordering } else { ordering.reverse() };
+                    ordering.then(b.inclusive().cmp(&a.inclusive()))
+                }
+                _ => std::cmp::Ordering::Equal,
+            };
+            key.cmp(other_key).then(by_limit).then(rule.cmp(other_rule))
+        });
+        entries.dedup_by(|(key, rule, _), (other_key, other_rule, _)| key == other_key && rule == other_rule);
+        let mut group = Group {
+            facts,
+            bound,
+            keys: Vec::new(),
+            ranges: Vec::new(),
+            rules: Vec::new(),
+            limits: Vec::new(),
+            wholes: None,
+            table: Table::default(),
+        };
+        for (key, rule, limit) in entries {
+            if group.keys.last() != Some(&key) {
+                group.keys.push(key);
+                let start = group.rules.len() as u32;
+                group.ranges.push((start, start));
+            }
+            group.rules.push(rule);
+            group.limits.extend(limit);
+            if let Some(range) = group.ranges.last_mut() {
+                range.1 = group.rules.len() as u32;
+            }
+        }
+        if bound.is_some() && group.limits.len() == group.rules.len() {
+            group.wholes = group.limits.iter().map(|limit| limit.whole(lower)).collect();
+        }
+        group.table = Table::new(&group.keys, &group.ranges);
+        group
+    }
+
     /// The range of `rules` filed under `key`, if any is.
     fn find(&self, key: u64) -> Option<(u32, u32)> {
         if self.table.slots.is_empty() {
@@ -675,9 +731,29 @@ impl Group {
         };
         // An absent value meets no threshold: the condition is unknown.
         let Some(value) = facts.get(bound.fact) else { return };
-        let limits = self.limits.get(start as usize..end as usize).unwrap_or_default();
+        self.met((start as usize, end as usize), bound, &Probe::new(value), out);
+    }
+
+    /// The rules of `range` whose limits `probe` meets.
+    fn met(&self, (start, end): (usize, usize), bound: Bound, probe: &Probe, out: &mut Vec<u64>) {
+        let rules = self.rules.get(start..end).unwrap_or_default();
+        if let (Some(wholes), Probe::Number { whole: Some(whole), .. }) = (&self.wholes, probe) {
+            let wholes = wholes.get(start..end).unwrap_or_default();
+            let met = if bound.lower {
+                wholes.partition_point(|least| least <= whole)
+            } else {
+                wholes.partition_point(|most| most >= whole)
+            };
+            out.extend_from_slice(rules.get(..met).unwrap_or_default());
+            return;
+        }
+        self.met_by_limits(rules, self.limits.get(start..end).unwrap_or_default(), bound, probe, out);
+    }
+
+    /// The rules whose limits `probe` meets, limit by limit.
+    fn met_by_limits(&self, rules: &[u64], limits: &[Limit], bound: Bound, probe: &Probe, out: &mut Vec<u64>) {
         for (rule, limit) in rules.iter().zip(limits) {
-            let ordering = match limit.against(value) {
+            let ordering = match limit.against(probe) {
                 // Not comparable (the checker's types rule it out): the condition is
                 // unknown, as the tree walker finds it, so the rule cannot fire.
                 None => continue,
@@ -902,7 +978,7 @@ impl<'p> Fallible<'p> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Group, Limit, Lookup, Table, pair};
+    use super::{Bound, Group, Limit, Lookup, Probe, Table, pair};
     use crate::value::Value;
 
     /// A limit stands to a value as the value compares with the limit's value:
@@ -925,7 +1001,8 @@ mod tests {
                 };
                 assert_eq!(limit.inclusive(), inclusive);
                 for value in &values {
-                    assert_eq!(limit.against(value), value.compare(limit_value), "{value:?} against {limit_value:?}");
+                    let against = limit.against(&Probe::new(value));
+                    assert_eq!(against, value.compare(limit_value), "{value:?} against {limit_value:?}");
                     if let Some(other) = Limit::new(value, false) {
                         assert_eq!(limit.compare(&other), limit_value.compare(value), "{limit_value:?} to {value:?}");
                     }
@@ -934,6 +1011,77 @@ mod tests {
         }
         assert!(matches!(Limit::new(&number("500.00"), false), Some(Limit::Integer(500, false))));
         assert!(matches!(Limit::new(&number("9223372036854775808"), false), Some(Limit::Number(..))));
+    }
+
+    /// Days order as their dates do, across months, years, year 0 and the ends
+    /// of the calendar.
+    #[test]
+    fn days_order_as_dates_do() {
+        let mut dates = vec![jiff::civil::Date::MIN, jiff::civil::Date::MAX];
+        for year in [-9999, -1, 0, 1, 1999, 2024, 2025, 9999] {
+            for (month, day) in [(1, 1), (1, 31), (2, 1), (2, 28), (12, 31)] {
+                dates.extend(jiff::civil::Date::new(year, month, day).ok());
+            }
+        }
+        for date in &dates {
+            for other in &dates {
+                assert_eq!(super::Day::of(*date).cmp(&super::Day::of(*other)), date.cmp(other), "{date} to {other}");
+            }
+        }
+    }
+
+    /// A whole number's rules found by a binary search over `wholes` are the ones
+    /// the limits say it meets, in the same order as the walk over the limits,
+    /// for lower and upper bounds, inclusive and exclusive limits, ties between
+    /// them, limits at the ends of `i64`, and probes between the limits.
+    #[test]
+    fn the_wholes_meet_what_the_limits_meet() {
+        let fact = crate::check::FactId(0);
+        let mut limits: Vec<(i64, bool)> =
+            [-3, 0, 0, 1, 5, 5, 5, 6, 9, 9, 40].iter().map(|limit| (*limit, false)).collect();
+        limits.extend([(0, true), (5, true), (6, true), (9, true), (i64::MAX, false), (i64::MIN, false)]);
+        limits.extend([(i64::MAX, true), (i64::MIN, true)]);
+        let mut probes: Vec<Value> = (-5..=45).map(|whole| Value::Number(whole.into())).collect();
+        probes.extend(["4.5", "5.5", "-3.01", "0.001"].map(|text| Value::Number(text.parse().unwrap_or_default())));
+        probes.extend(
+            [i128::from(i64::MAX), i128::from(i64::MIN), i128::from(i64::MAX) + 1]
+                .map(|whole| Value::Number(rust_decimal::Decimal::from_i128_with_scale(whole, 0))),
+        );
+        for lower in [true, false] {
+            let bound = Bound { fact, lower };
+            // Two keys, each with every limit, filed in an order the group sorts.
+            let entries: Vec<(u64, u64, Option<Limit>)> = (0..2u64)
+                .flat_map(|key| {
+                    limits.iter().enumerate().rev().map(move |(rule, (limit, inclusive))| {
+                        (key, rule as u64, Some(Limit::Integer(*limit, *inclusive)))
+                    })
+                })
+                .collect();
+            let group = Group::new(Lookup::Any, Some(bound), entries);
+            assert!(group.wholes.is_some());
+            for probe in &probes {
+                for (start, end) in group.ranges.clone() {
+                    let range = (start as usize, end as usize);
+                    let (mut fast, mut walked) = (Vec::new(), Vec::new());
+                    group.met(range, bound, &Probe::new(probe), &mut fast);
+                    let rules = &group.rules[range.0..range.1];
+                    group.met_by_limits(rules, &group.limits[range.0..range.1], bound, &Probe::new(probe), &mut walked);
+                    assert_eq!(fast, walked, "{probe:?}, lower: {lower}");
+                    let meets = |rule: &u64| {
+                        let (limit, inclusive) = limits[*rule as usize];
+                        let ordering = probe.compare(&Value::Number(limit.into()));
+                        let ordering = if lower { ordering } else { ordering.map(std::cmp::Ordering::reverse) };
+                        ordering == Some(std::cmp::Ordering::Greater)
+                            || (inclusive && ordering == Some(std::cmp::Ordering::Equal))
+                    };
+                    let mut expected: Vec<u64> = rules.iter().copied().filter(meets).collect();
+                    let mut found = fast.clone();
+                    expected.sort_unstable();
+                    found.sort_unstable();
+                    assert_eq!(found, expected, "{probe:?}, lower: {lower}");
+                }
+            }
+        }
     }
 
     /// The table finds exactly what a binary search over the keys finds, for keys
@@ -957,6 +1105,7 @@ mod tests {
                 ranges: ranges.clone(),
                 rules: Vec::new(),
                 limits: Vec::new(),
+                wholes: None,
                 table,
             };
             let probes = (0..8).flat_map(|first| (0..12).map(move |second| pair(first, second)));

@@ -206,13 +206,14 @@ pub fn decide(program: &Program, index: &Index, facts: &Facts) -> Outcome {
     let mut scratch = SCRATCH.with(|cell| cell.take());
     index.candidates(facts, &mut scratch.candidates);
     index.literals.bits(facts, &mut scratch.bits);
+    let day = index::Day::of(as_of);
     for &rule in &scratch.candidates {
         let rule = rule as usize;
         let Some(filter) = index.rule(rule) else {
             state.rule(rule, as_of, false, &mut env);
             continue;
         };
-        match index.test(filter, &state, as_of, &scratch.bits) {
+        match index.test(filter, &state, day, &scratch.bits) {
             index::Test::Fails => {}
             index::Test::Holds => {
                 if !state.fire(index, filter, rule, &mut env) {
@@ -331,11 +332,19 @@ impl<'a> State<'a> {
         BUFFERS.with(|cell| cell.set(buffers));
     }
 
-    /// Whether a block's `applies when` holds, tested once.
+    /// Whether a block's `applies when` holds, tested once: after the first of its
+    /// rules, a read (inlined into each rule that fires).
+    #[inline]
     fn block_holds(&mut self, index: usize, env: &mut Vec<Value>) -> bool {
-        if let Some(Some(known)) = self.block_conditions.get(index) {
-            return *known;
+        match self.block_conditions.get(index) {
+            Some(Some(known)) => *known,
+            _ => self.test_block(index, env),
         }
+    }
+
+    /// Tests a block's `applies when` and records whether it holds.
+    #[inline(never)]
+    fn test_block(&mut self, index: usize, env: &mut Vec<Value>) -> bool {
         let program = self.program;
         // Compiled, the test cannot go out of range: its truth is all there is to it.
         let compiled = self.index.and_then(|compiled| Some((compiled, (*compiled.blocks.get(index)?)?)));
@@ -444,6 +453,7 @@ impl<'a> State<'a> {
     }
 
     /// Draws a constant conclusion of rule `index`.
+    #[inline]
     fn draw(&mut self, compiled: &Index, index: usize, conclusion: &index::Conclusion) {
         match *conclusion {
             index::Conclusion::Enum { outcome, id, member } => {
