@@ -59,7 +59,8 @@ fn variants(json: &Json, out: &mut Vec<Json>) {
 }
 
 /// The text-level variants: a field given twice, an escaped name, a byte-order
-/// mark, trailing text, a truncated document.
+/// mark, trailing text, a truncated document, a string starting with a byte
+/// that is not UTF-8 and one starting with a letter that is not ASCII.
 fn texts(json: &Json) -> Vec<Vec<u8>> {
     let text = json.to_string();
     let mut out = vec![text.clone().into_bytes()];
@@ -72,6 +73,11 @@ fn texts(json: &Json) -> Vec<Vec<u8>> {
     }
     out.push([b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat());
     out.push(format!("{text} x").into_bytes());
+    if let Some(at) = text.find("\":\"") {
+        let (head, tail) = text.split_at(at + 3);
+        out.push([head.as_bytes(), b"\xFF", tail.as_bytes()].concat());
+        out.push(format!("{head}\u{e9}{tail}").into_bytes());
+    }
     out.push(text.get(..text.len() / 2).unwrap_or_default().as_bytes().to_vec());
     out
 }

@@ -94,11 +94,15 @@ impl Table {
 pub(super) fn read(program: &Program, schema: &Schema, text: &[u8], as_of: Option<jiff::civil::Date>) -> Option<Facts> {
     let count = program.facts.len();
     let mut slots = Slots {
-        facts: Facts { values: vec![None; count] },
+        // Not `vec![None; count]`, which clones `None` into each slot one by one.
+        facts: Facts { values: (0..count).map(|_| None).collect() },
         given: vec![false; count],
         seen: vec![false; schema.table.fields],
     };
-    let mut reader = serde_json::Deserializer::from_slice(text);
+    // The whole text checked as UTF-8 at once, in one fast pass, rather than each
+    // string as it is read (what reading from bytes does, at a cost per string).
+    let text = std::str::from_utf8(text).ok()?;
+    let mut reader = serde_json::Deserializer::from_str(text);
     Level { program, table: &schema.table, level: 0, slots: &mut slots }.deserialize(&mut reader).ok()?;
     reader.end().ok()?;
     if let Some(date) = as_of
