@@ -47,6 +47,9 @@ enum Cond {
     And(Box<Cond>, Box<Cond>),
     Or(Box<Cond>, Box<Cond>),
     ColorIs(u8, u8),
+    /// `n0 > 1.25` and the like: the fact from the byte's lowest bit, the comparison
+    /// (`>`, `>=`, `<`, `<=`) from the next two, and from the next whether the limit
+    /// is the whole number of hundredths or the whole part alone (a whole number).
     Greater(u8, i16),
     Tagged(u8),
     AnyTag(u8),
@@ -129,7 +132,12 @@ fn cond(out: &mut String, node: &Cond, depth: usize, in_rule: bool) {
             let _ = write!(out, "c{} is {}", fact % 2, COLORS[usize::from(*color) % 3]);
         }
         Cond::Greater(fact, value) => {
-            let _ = write!(out, "n{} > {}.{:02}", fact % 2, value / 100, (value % 100).unsigned_abs());
+            let op = [">", ">=", "<", "<="][usize::from(fact / 2) % 4];
+            if fact & 8 == 0 {
+                let _ = write!(out, "n{} {op} {}.{:02}", fact % 2, value / 100, (value % 100).unsigned_abs());
+            } else {
+                let _ = write!(out, "n{} {op} {}", fact % 2, value / 100);
+            }
         }
         Cond::Tagged(tag) => {
             let _ = write!(out, "{} in tags", TAGS[usize::from(*tag) % 4]);
@@ -162,7 +170,8 @@ fn cond(out: &mut String, node: &Cond, depth: usize, in_rule: bool) {
         }
         Cond::FirstOf(order, value) => {
             let (a, b) = if order % 2 == 0 { (0, 1) } else { (1, 0) };
-            let _ = write!(out, "n{a} otherwise n{b} otherwise 0 > {}.{:02}", value / 100, (value % 100).unsigned_abs());
+            let _ =
+                write!(out, "n{a} otherwise n{b} otherwise 0 > {}.{:02}", value / 100, (value % 100).unsigned_abs());
         }
     }
 }
