@@ -141,7 +141,11 @@ struct State<'a> {
     /// Per outcome: the values rules concluded, with the rule.
     ones: Vec<Vec<(usize, Value)>>,
     sets: Vec<Vec<u32>>,
-    maps: Vec<BTreeMap<String, Vec<(usize, Value)>>>,
+    /// Per outcome keyed by name (`set deadline["notify"] to`): the values, by the
+    /// key as the program spells it (borrowed, not copied per conclusion). Made
+    /// at the first such conclusion: most requests draw none, and a map's entries
+    /// are freed when it is emptied, so there is nothing to keep between requests.
+    maps: Vec<BTreeMap<&'a str, Vec<(usize, Value)>>>,
     /// Per act: (rule, required?) for every `require` and `forbid` that fired.
     duties: Vec<Vec<(usize, bool)>>,
     /// By rule index: every rule's status from [`evaluate`], empty from [`decide`].
@@ -234,7 +238,6 @@ pub fn decide(program: &Program, index: &Index, facts: &Facts) -> Outcome {
 struct Buffers {
     ones: Vec<Vec<(usize, Value)>>,
     sets: Vec<Vec<u32>>,
-    maps: Vec<BTreeMap<String, Vec<(usize, Value)>>>,
     duties: Vec<Vec<(usize, bool)>>,
     fired: Vec<usize>,
     block_conditions: Vec<Option<bool>>,
@@ -287,17 +290,16 @@ impl<'a> State<'a> {
         let mut buffers = BUFFERS.with(std::cell::Cell::take);
         buffers.ones.resize_with(outcome_count, Vec::new);
         buffers.sets.resize_with(outcome_count, Vec::new);
-        buffers.maps.resize_with(outcome_count, BTreeMap::new);
         buffers.duties.resize_with(acts, Vec::new);
         buffers.block_conditions.resize(program.blocks.len(), None);
         buffers.terms.resize_with(program.terms.len(), std::cell::OnceCell::new);
-        let Buffers { ones, sets, maps, duties, fired, block_conditions, terms } = buffers;
+        let Buffers { ones, sets, duties, fired, block_conditions, terms } = buffers;
         State {
             program,
             facts,
             ones,
             sets,
-            maps,
+            maps: Vec::new(),
             duties,
             status: if every_rule { vec![Status::NotInForce; program.rules.len()] } else { Vec::new() },
             fired,
@@ -316,7 +318,6 @@ impl<'a> State<'a> {
         let mut buffers = Buffers {
             ones: take(&mut self.ones),
             sets: take(&mut self.sets),
-            maps: take(&mut self.maps),
             duties: take(&mut self.duties),
             fired: take(&mut self.fired),
             block_conditions: take(&mut self.block_conditions),
@@ -324,7 +325,6 @@ impl<'a> State<'a> {
         };
         buffers.ones.iter_mut().for_each(Vec::clear);
         buffers.sets.iter_mut().for_each(Vec::clear);
-        buffers.maps.iter_mut().for_each(BTreeMap::clear);
         buffers.duties.iter_mut().for_each(Vec::clear);
         buffers.fired.clear();
         buffers.block_conditions.fill(None);
@@ -493,8 +493,11 @@ impl<'a> State<'a> {
                     }
                 }),
                 EffectKind::SetKey { outcome, key, value } => self.value(value, env).map(|value| {
+                    if self.maps.is_empty() {
+                        self.maps = self.program.outcomes.iter().map(|_| BTreeMap::new()).collect();
+                    }
                     if let Some(map) = self.maps.get_mut(outcome.0 as usize) {
-                        map.entry(key.clone()).or_default().push((index, value));
+                        map.entry(key.as_str()).or_default().push((index, value));
                     }
                 }),
                 EffectKind::Add { outcome, values } => {
@@ -721,10 +724,10 @@ impl<'a> State<'a> {
                     for (key, candidates) in self.maps.get(index).into_iter().flatten() {
                         match self.resolve(candidates, None) {
                             Resolution::Value(value) => {
-                                dates.insert(key.clone(), value.clone());
+                                dates.insert((*key).to_string(), value.clone());
                             }
                             Resolution::Conflict(top) => {
-                                let subject = ConflictSubject::Outcome { outcome: id, key: Some(key.clone()) };
+                                let subject = ConflictSubject::Outcome { outcome: id, key: Some((*key).to_string()) };
                                 conflicts.push(self.conflict(subject, self.strongest(candidates, top)));
                             }
                             Resolution::None => {}
