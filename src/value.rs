@@ -138,7 +138,11 @@ pub const MAX_DIGITS: u32 = 28;
 /// Reads a number as written in a rule file or a facts document (`12`, `-0.5`,
 /// `1.5e3`), exactly, or says why it cannot be held exactly.
 pub fn parse_number(text: &str) -> Result<Decimal, String> {
-    let plain = if text.contains(['e', 'E']) { without_exponent(text) } else { Some(text.to_string()) };
+    let plain = if text.contains(['e', 'E']) {
+        without_exponent(text).map(std::borrow::Cow::Owned)
+    } else {
+        Some(std::borrow::Cow::Borrowed(text))
+    };
     plain
         .and_then(|plain| Decimal::from_str_exact(&plain).ok())
         .ok_or_else(|| format!("numbers have at most {MAX_DIGITS} significant digits and {MAX_DIGITS} decimal places"))

@@ -35,6 +35,11 @@ fn replacements() -> Vec<Json> {
         json!({ "unknown": 1 }),
         serde_json::from_str("12345678901234567890123456789.5").unwrap_or(Json::Null),
     ]
+    .into_iter()
+    // Numbers as written (the reader takes a number's own text): exponents, a
+    // negative zero, an exponent past any exact number, a fraction of zeros.
+    .chain(["1.5e3", "25E-3", "-0", "1e400", "2.000"].map(|text| serde_json::from_str(text).unwrap_or(Json::Null)))
+    .collect()
 }
 
 /// Every variant of `json` with one leaf (or object) replaced.
@@ -58,12 +63,13 @@ fn variants(json: &Json, out: &mut Vec<Json>) {
     walk(json, &mut Vec::new(), json, out);
 }
 
-/// The text-level variants: a field given twice, an escaped name, a byte-order
-/// mark, trailing text, a truncated document, a string starting with a byte
+/// The text-level variants: laid out with whitespace around every value, a
+/// field given twice, an escaped name, a byte-order mark, trailing text, a truncated document, a string starting with a byte
 /// that is not UTF-8 and one starting with a letter that is not ASCII.
 fn texts(json: &Json) -> Vec<Vec<u8>> {
     let text = json.to_string();
     let mut out = vec![text.clone().into_bytes()];
+    out.extend(serde_json::to_string_pretty(json).ok().map(|pretty| pretty.replace(": ", " :  ").into_bytes()));
     if let Some(Json::Object(fields)) = Some(json)
         && let Some((key, value)) = fields.iter().next()
     {

@@ -93,40 +93,68 @@ impl Table {
 /// general reader must look at it.
 pub(super) fn read(program: &Program, schema: &Schema, text: &[u8], as_of: Option<jiff::civil::Date>) -> Option<Facts> {
     let count = program.facts.len();
-    let mut slots = Slots {
-        // Not `vec![None; count]`, which clones `None` into each slot one by one.
-        facts: Facts { values: (0..count).map(|_| None).collect() },
-        given: vec![false; count],
-        seen: vec![false; schema.table.fields],
-    };
+    // The reader's own vectors are the last request's on this thread, emptied.
+    let mut scratch = SCRATCH.with(std::cell::Cell::take);
+    scratch.given.resize(count, false);
+    scratch.seen.resize(schema.table.fields, false);
+    let mut slots = Slots { facts: Facts::absent(count), scratch };
+    let facts = fill(program, schema, text, as_of, &mut slots).and_then(|()| slots.finish(program));
+    let Slots { facts: _, mut scratch } = slots;
+    scratch.given.clear();
+    scratch.seen.clear();
+    scratch.items.clear();
+    SCRATCH.with(|cell| cell.set(scratch));
+    facts
+}
+
+/// Reads the request into `slots`; `None` when the general reader must look at it.
+fn fill(
+    program: &Program,
+    schema: &Schema,
+    text: &[u8],
+    as_of: Option<jiff::civil::Date>,
+    slots: &mut Slots,
+) -> Option<()> {
     // The whole text checked as UTF-8 at once, in one fast pass, rather than each
     // string as it is read (what reading from bytes does, at a cost per string).
     let text = std::str::from_utf8(text).ok()?;
     let mut reader = serde_json::Deserializer::from_str(text);
-    Level { program, table: &schema.table, level: 0, slots: &mut slots }.deserialize(&mut reader).ok()?;
+    Level { program, table: &schema.table, level: 0, slots }.deserialize(&mut reader).ok()?;
     reader.end().ok()?;
     if let Some(date) = as_of
         && let Some(slot) = slots.facts.values.get_mut(program.as_of.0 as usize)
     {
         *slot = Some(Value::Date(date));
     }
-    slots.finish(program)
+    Some(())
 }
 
-struct Slots {
-    facts: Facts,
+/// The vectors the reader works in, kept per thread between requests.
+#[derive(Default)]
+struct Scratch {
     /// Facts the request gave, null included: only the others take their defaults.
     given: Vec<bool>,
     /// Fields given so far, by [`Entry::at`]: one given twice is the general reader's to report.
     seen: Vec<bool>,
+    /// A list's items as they are read, before they are moved into the list.
+    items: Vec<Value>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::Cell<Scratch> = std::cell::Cell::new(Scratch::default());
+}
+
+struct Slots {
+    facts: Facts,
+    scratch: Scratch,
 }
 
 impl Slots {
     /// Defaults for the facts not given; `None` when a required fact is missing
     /// (there is no evaluation without a date, even where `as_of` is optional).
-    fn finish(mut self, program: &Program) -> Option<Facts> {
+    fn finish(&mut self, program: &Program) -> Option<Facts> {
         for (index, def) in program.facts.iter().enumerate() {
-            let given = self.given.get(index).copied().unwrap_or(false);
+            let given = self.scratch.given.get(index).copied().unwrap_or(false);
             let slot = self.facts.values.get_mut(index)?;
             if slot.is_some() || given {
                 continue;
@@ -138,7 +166,7 @@ impl Slots {
             }
         }
         self.facts.get(program.as_of)?;
-        Some(self.facts)
+        Some(std::mem::take(&mut self.facts))
     }
 }
 
@@ -171,7 +199,7 @@ impl<'de> Visitor<'de> for Level<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<(), A::Error> {
         let fields = self.table.levels.get(self.level as usize).ok_or_else(|| A::Error::custom(GIVE_UP))?;
         while let Some(entry) = entries.next_key_seed(Field(fields))? {
-            match self.slots.seen.get_mut(entry.at as usize) {
+            match self.slots.scratch.seen.get_mut(entry.at as usize) {
                 Some(seen) if !*seen => *seen = true,
                 _ => return Err(A::Error::custom(GIVE_UP)),
             }
@@ -182,8 +210,9 @@ impl<'de> Visitor<'de> for Level<'_> {
                 }
                 EntryKind::Leaf(id) => {
                     let def = self.program.fact(id).ok_or_else(|| A::Error::custom(GIVE_UP))?;
-                    let value = entries.next_value_seed(Leaf { table: self.table, ty: def.ty })?;
-                    if let Some(given) = self.slots.given.get_mut(id.0 as usize) {
+                    let leaf = Leaf { table: self.table, ty: def.ty, items: &mut self.slots.scratch.items };
+                    let value = entries.next_value_seed(leaf)?;
+                    if let Some(given) = self.slots.scratch.given.get_mut(id.0 as usize) {
                         *given = true;
                     }
                     match value {
@@ -261,6 +290,8 @@ impl<'de> Visitor<'de> for Nullable<'_> {
 struct Leaf<'a> {
     table: &'a Table,
     ty: Type,
+    /// Where a list's items are gathered ([`Scratch::items`]).
+    items: &'a mut Vec<Value>,
 }
 
 impl<'de> DeserializeSeed<'de> for Leaf<'_> {
@@ -289,8 +320,10 @@ impl<'de> Visitor<'de> for Leaf<'_> {
     fn visit_some<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Option<Value>, D::Error> {
         match self.ty {
             Type::List(scalar) => {
-                let items = deserializer.deserialize_seq(Items { table: self.table, ty: scalar.ty() })?;
-                Ok(Some(Value::List(Arc::from(items))))
+                let items = Items { table: self.table, ty: scalar.ty(), items: &mut *self.items };
+                deserializer.deserialize_seq(items)?;
+                // Moved out in one allocation of the list's exact size.
+                Ok(Some(Value::List(self.items.drain(..).collect())))
             }
             ty => Scalar { table: self.table, ty }.deserialize(deserializer).map(Some),
         }
@@ -301,21 +334,33 @@ impl<'de> Visitor<'de> for Leaf<'_> {
 struct Items<'a> {
     table: &'a Table,
     ty: Type,
+    items: &'a mut Vec<Value>,
 }
 
 impl<'de> Visitor<'de> for Items<'_> {
-    type Value = Vec<Value>;
+    type Value = ();
 
     fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter.write_str("a list")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Vec<Value>, A::Error> {
-        let mut values = Vec::with_capacity(items.size_hint().unwrap_or(0).min(64));
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
+        self.items.clear();
         while let Some(value) = items.next_element_seed(Scalar { table: self.table, ty: self.ty })? {
-            values.push(value);
+            self.items.push(value);
         }
-        Ok(values)
+        Ok(())
+    }
+}
+
+/// A number as it is written, borrowed from the request's text (a
+/// `serde_json::Number` copies it into a string of its own); anything else is
+/// the general reader's to report.
+fn number_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<&'de str, D::Error> {
+    let raw = <&serde_json::value::RawValue>::deserialize(deserializer)?.get();
+    match raw.as_bytes().first() {
+        Some(b'-' | b'0'..=b'9') => Ok(raw),
+        _ => Err(D::Error::custom(GIVE_UP)),
     }
 }
 
@@ -333,13 +378,10 @@ impl<'de> DeserializeSeed<'de> for Scalar<'_> {
         match self.ty {
             Type::Bool => bool::deserialize(deserializer).map(Value::Bool),
             Type::Number => {
-                let number = serde_json::Number::deserialize(deserializer)?;
-                crate::value::parse_number(number.as_str()).map(Value::Number).map_err(|_| give_up())
+                let number = number_text(deserializer)?;
+                crate::value::parse_number(number).map(Value::Number).map_err(|_| give_up())
             }
-            Type::Days => {
-                let number = serde_json::Number::deserialize(deserializer)?;
-                days(number.as_str()).map(Value::Days).ok_or_else(give_up)
-            }
+            Type::Days => days(number_text(deserializer)?).map(Value::Days).ok_or_else(give_up),
             Type::Text => deserializer.deserialize_str(Text(|text: &str| Some(Value::Text(Arc::from(text))))),
             Type::Date => deserializer.deserialize_str(Text(|text: &str| parse_date(text).map(Value::Date))),
             Type::Enum(id) => {

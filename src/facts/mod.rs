@@ -21,6 +21,16 @@ pub struct Facts {
 }
 
 impl Facts {
+    /// `count` facts, all absent, in the vector of a request dropped earlier on
+    /// this thread when there is one: a request's facts are as many slots as the
+    /// vocabulary has facts, more than the allocator's small, fast sizes hold, and
+    /// a service or a batch reads one request after another.
+    pub fn absent(count: usize) -> Facts {
+        let mut values = SPARE.with(std::cell::Cell::take);
+        values.resize_with(count, || None);
+        Facts { values }
+    }
+
     pub fn get(&self, id: FactId) -> Option<&Value> {
         self.values.get(id.0 as usize).and_then(Option::as_ref)
     }
@@ -31,6 +41,24 @@ impl Facts {
             Some(Value::Date(date)) => Some(*date),
             _ => None,
         }
+    }
+}
+
+thread_local! {
+    /// The emptied slots of the last request dropped on this thread.
+    static SPARE: std::cell::Cell<Vec<Option<Value>>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+impl Drop for Facts {
+    /// Empties the slots (dropping their values) and keeps them for [`Facts::absent`].
+    fn drop(&mut self) {
+        let mut values = std::mem::take(&mut self.values);
+        if values.capacity() == 0 {
+            return;
+        }
+        values.clear();
+        // During the thread's own teardown there is nowhere to keep them: they are freed.
+        let _ = SPARE.try_with(|spare| spare.set(values));
     }
 }
 
@@ -509,7 +537,7 @@ pub fn from_value(
 ) -> Result<Facts, Vec<Diagnostic>> {
     let mut reader = Reader {
         program,
-        facts: Facts { values: vec![None; program.facts.len()] },
+        facts: Facts::absent(program.facts.len()),
         given: vec![false; program.facts.len()],
         errors: Vec::new(),
     };
