@@ -328,7 +328,10 @@ impl<'a> State<'a> {
         buffers.duties.iter_mut().for_each(Vec::clear);
         buffers.fired.clear();
         buffers.block_conditions.fill(None);
-        buffers.terms.iter_mut().for_each(|cell| drop(cell.take()));
+        // A request computes a few of the terms: the others are passed over with a read.
+        for cell in buffers.terms.iter_mut().filter(|cell| cell.get().is_some()) {
+            drop(cell.take());
+        }
         BUFFERS.with(|cell| cell.set(buffers));
     }
 
@@ -802,6 +805,10 @@ impl<'a> State<'a> {
     fn duties_value(&self, conflicts: &mut Vec<Conflict>, overruled: &mut Vec<(usize, usize)>) -> OutcomeValue {
         let (mut required, mut forbidden) = (Vec::new(), Vec::new());
         for (act, entries) in self.duties.iter().enumerate() {
+            // Most acts are neither required nor forbidden by anything.
+            if entries.is_empty() {
+                continue;
+            }
             let act = act as u32;
             let duty = self.duty(act);
             if duty.conflicted {
