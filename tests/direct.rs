@@ -64,8 +64,9 @@ fn variants(json: &Json, out: &mut Vec<Json>) {
 }
 
 /// The text-level variants: laid out with whitespace around every value, a
-/// field given twice, an escaped name, a byte-order mark, trailing text, a truncated document, a string starting with a byte
-/// that is not UTF-8 and one starting with a letter that is not ASCII.
+/// field given twice, an escaped name, a byte-order mark, trailing text, a
+/// truncated document, a string starting with a byte that is not UTF-8 and one
+/// starting with a letter that is not ASCII.
 fn texts(json: &Json) -> Vec<Vec<u8>> {
     let text = json.to_string();
     let mut out = vec![text.clone().into_bytes()];

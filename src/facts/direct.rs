@@ -136,7 +136,8 @@ struct Scratch {
     given: Vec<bool>,
     /// Fields given so far, by [`Entry::at`]: one given twice is the general reader's to report.
     seen: Vec<bool>,
-    /// A list's items as they are read, before they are moved into the list.
+    /// A list's items as they are read, before they are moved into the list
+    /// (which leaves it empty for the next).
     items: Vec<Value>,
 }
 
@@ -345,7 +346,6 @@ impl<'de> Visitor<'de> for Items<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<(), A::Error> {
-        self.items.clear();
         while let Some(value) = items.next_element_seed(Scalar { table: self.table, ty: self.ty })? {
             self.items.push(value);
         }
