@@ -722,6 +722,9 @@ impl Group {
     }
 
     /// The rules filed under `key` whose threshold the request's value can meet.
+    /// Inlined into its one caller: a call per group and key was 1.4–1.8 % of a
+    /// shipped decision.
+    #[inline(always)]
     fn push(&self, key: u64, facts: &Facts, out: &mut Vec<u64>) {
         let Some((start, end)) = self.find(key) else { return };
         let Some(rules) = self.rules.get(start as usize..end as usize) else { return };
