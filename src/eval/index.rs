@@ -176,8 +176,10 @@ struct Group {
     /// When every limit is a whole number: parallel to `limits`, the least whole
     /// number that meets each (a lower bound; `> 5` is `>= 6`) or the greatest (an
     /// upper one), so that the rules a whole number meets are a prefix of the
-    /// key's range, found by a binary search and copied at once.
-    wholes: Option<Vec<i128>>,
+    /// key's range, found by a binary search and copied at once. Only when each
+    /// fits in an `i64` (all but limits at its very ends): half the memory a
+    /// request reads of them, as a wider integer would take.
+    wholes: Option<Vec<i64>>,
     /// `ranges` as a table indexed by the key itself, when its values are few
     /// enough (enumeration indices are small): a lookup is one read, not a binary
     /// search and then a read of the range.
@@ -702,7 +704,11 @@ impl Group {
             }
         }
         if bound.is_some() && group.limits.len() == group.rules.len() {
-            group.wholes = group.limits.iter().map(|limit| limit.whole(lower)).collect();
+            group.wholes = group
+                .limits
+                .iter()
+                .map(|limit| limit.whole(lower).and_then(|whole| i64::try_from(whole).ok()))
+                .collect();
         }
         group.table = Table::new(&group.keys, &group.ranges);
         group
@@ -740,12 +746,15 @@ impl Group {
     /// The rules of `range` whose limits `probe` meets.
     fn met(&self, (start, end): (usize, usize), bound: Bound, probe: &Probe, out: &mut Vec<u64>) {
         let rules = self.rules.get(start..end).unwrap_or_default();
-        if let (Some(wholes), Probe::Number { whole: Some(whole), .. }) = (&self.wholes, probe) {
+        // A whole number outside `i64` is compared limit by limit.
+        if let (Some(wholes), Probe::Number { whole: Some(whole), .. }) = (&self.wholes, probe)
+            && let Ok(whole) = i64::try_from(*whole)
+        {
             let wholes = wholes.get(start..end).unwrap_or_default();
             let met = if bound.lower {
-                wholes.partition_point(|least| least <= whole)
+                wholes.partition_point(|least| *least <= whole)
             } else {
-                wholes.partition_point(|most| most >= whole)
+                wholes.partition_point(|most| *most >= whole)
             };
             out.extend_from_slice(rules.get(..met).unwrap_or_default());
             return;
@@ -1036,21 +1045,24 @@ mod tests {
     /// A whole number's rules found by a binary search over `wholes` are the ones
     /// the limits say it meets, in the same order as the walk over the limits,
     /// for lower and upper bounds, inclusive and exclusive limits, ties between
-    /// them, limits at the ends of `i64`, and probes between the limits.
+    /// them, limits at the ends of `i64`, probes between the limits and beyond
+    /// `i64`; and with limits whose whole numbers do not fit in one (no `wholes`).
     #[test]
     fn the_wholes_meet_what_the_limits_meet() {
         let fact = crate::check::FactId(0);
-        let mut limits: Vec<(i64, bool)> =
+        let mut inner: Vec<(i64, bool)> =
             [-3, 0, 0, 1, 5, 5, 5, 6, 9, 9, 40].iter().map(|limit| (*limit, false)).collect();
-        limits.extend([(0, true), (5, true), (6, true), (9, true), (i64::MAX, false), (i64::MIN, false)]);
-        limits.extend([(i64::MAX, true), (i64::MIN, true)]);
+        inner.extend([(0, true), (5, true), (6, true), (9, true), (i64::MAX, true), (i64::MIN, true)]);
+        // `> i64::MAX` needs `i64::MAX + 1`, and `< i64::MIN` needs `i64::MIN - 1`.
+        let mut all = inner.clone();
+        all.extend([(i64::MAX, false), (i64::MIN, false)]);
         let mut probes: Vec<Value> = (-5..=45).map(|whole| Value::Number(whole.into())).collect();
         probes.extend(["4.5", "5.5", "-3.01", "0.001"].map(|text| Value::Number(text.parse().unwrap_or_default())));
         probes.extend(
             [i128::from(i64::MAX), i128::from(i64::MIN), i128::from(i64::MAX) + 1]
                 .map(|whole| Value::Number(rust_decimal::Decimal::from_i128_with_scale(whole, 0))),
         );
-        for lower in [true, false] {
+        for (limits, lower) in [(&inner, true), (&inner, false), (&all, true), (&all, false)] {
             let bound = Bound { fact, lower };
             // Two keys, each with every limit, filed in an order the group sorts.
             let entries: Vec<(u64, u64, Option<Limit>)> = (0..2u64)
@@ -1061,7 +1073,7 @@ mod tests {
                 })
                 .collect();
             let group = Group::new(Lookup::Any, Some(bound), entries);
-            assert!(group.wholes.is_some());
+            assert_eq!(group.wholes.is_some(), limits.len() == inner.len(), "wholes when they fit in i64");
             for probe in &probes {
                 for (start, end) in group.ranges.clone() {
                     let range = (start as usize, end as usize);
