@@ -177,8 +177,8 @@ struct Group {
     /// number that meets each (a lower bound; `> 5` is `>= 6`) or the greatest (an
     /// upper one), so that the rules a whole number meets are a prefix of the
     /// key's range, found by a binary search and copied at once. Only when each
-    /// fits in an `i64` (all but limits at its very ends): half the memory a
-    /// request reads of them, as a wider integer would take.
+    /// fits in an `i64` (all but limits at its very ends), which halves what a
+    /// request reads of them.
     wholes: Option<Vec<i64>>,
     /// `ranges` as a table indexed by the key itself, when its values are few
     /// enough (enumeration indices are small): a lookup is one read, not a binary
@@ -1059,7 +1059,7 @@ mod tests {
         let mut probes: Vec<Value> = (-5..=45).map(|whole| Value::Number(whole.into())).collect();
         probes.extend(["4.5", "5.5", "-3.01", "0.001"].map(|text| Value::Number(text.parse().unwrap_or_default())));
         probes.extend(
-            [i128::from(i64::MAX), i128::from(i64::MIN), i128::from(i64::MAX) + 1]
+            [i128::from(i64::MAX), i128::from(i64::MIN), i128::from(i64::MAX) + 1, i128::from(i64::MIN) - 1]
                 .map(|whole| Value::Number(rust_decimal::Decimal::from_i128_with_scale(whole, 0))),
         );
         for (limits, lower) in [(&inner, true), (&inner, false), (&all, true), (&all, false)] {
