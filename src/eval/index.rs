@@ -291,15 +291,15 @@ impl Limit {
     }
 
     /// For a whole-number limit, the least whole number that meets it (a `lower`
-    /// bound) or the greatest (an upper one).
-    fn whole(&self, lower: bool) -> Option<i128> {
+    /// bound) or the greatest (an upper one); `None` when that is past `i64`
+    /// (`> i64::MAX`, `< i64::MIN`).
+    fn whole(&self, lower: bool) -> Option<i64> {
         let Limit::Integer(limit, inclusive) = *self else { return None };
-        let limit = i128::from(limit);
-        Some(match (lower, inclusive) {
-            (_, true) => limit,
-            (true, false) => limit + 1,
-            (false, false) => limit - 1,
-        })
+        match (lower, inclusive) {
+            (_, true) => Some(limit),
+            (true, false) => limit.checked_add(1),
+            (false, false) => limit.checked_sub(1),
+        }
     }
 
     fn inclusive(&self) -> bool {
@@ -704,11 +704,7 @@ impl Group {
             }
         }
         if bound.is_some() && group.limits.len() == group.rules.len() {
-            group.wholes = group
-                .limits
-                .iter()
-                .map(|limit| limit.whole(lower).and_then(|whole| i64::try_from(whole).ok()))
-                .collect();
+            group.wholes = group.limits.iter().map(|limit| limit.whole(lower)).collect();
         }
         group.table = Table::new(&group.keys, &group.ranges);
         group
