@@ -337,6 +337,11 @@ impl Literals {
         }
     }
 
+    /// Whether `needs` asks for nothing: every request meets it.
+    pub(super) fn none(needs: Needs) -> bool {
+        needs.all.0 >= needs.all.1 && needs.any.0 >= needs.any.1
+    }
+
     /// Whether the request's bits give every literal a rule needs; `false` means
     /// one of its leading conditions is false or unknown.
     pub(super) fn hold(&self, needs: Needs, bits: &[u64]) -> bool {

@@ -213,14 +213,25 @@ pub fn decide(program: &Program, index: &Index, facts: &Facts) -> Outcome {
     let day = index::Day::of(as_of);
     for &rule in &scratch.candidates {
         let rule = rule as usize;
-        let Some(filter) = index.rule(rule) else {
+        let (Some(head), Some(filter)) = (index.head(rule), index.rule(rule)) else {
             state.rule(rule, as_of, false, &mut env);
             continue;
         };
-        match index.test(filter, &state, day, &scratch.bits) {
+        if !(head.from <= day && day <= head.until) {
+            continue;
+        }
+        // A plain rule fires from its head: its filter is not read.
+        if let Some(conclusion) = &head.plain {
+            if state.enter(head, &mut env) {
+                state.fired.push(rule);
+                state.draw(index, rule, conclusion);
+            }
+            continue;
+        }
+        match index.test(filter, &state, &scratch.bits) {
             index::Test::Fails => {}
             index::Test::Holds => {
-                if !state.fire(index, filter, rule, &mut env) {
+                if !state.fire(index, (head, filter), rule, &mut env) {
                     state.rule(rule, as_of, true, &mut env);
                 }
             }
@@ -435,14 +446,18 @@ impl<'a> State<'a> {
         }
     }
 
-    /// Rule `index` (its `filter`), in force and its conditions holding, fired from
+    /// Rule `index` (its head and filter), in force and its conditions holding, fired from
     /// its constant conclusions as [`State::rule`] would fire it (its block tested
     /// first); `false`, and nothing done, when it has none (or rules override it).
-    fn fire(&mut self, compiled: &Index, filter: &index::Filter, index: usize, env: &mut Vec<Value>) -> bool {
+    fn fire(
+        &mut self,
+        compiled: &Index,
+        (head, filter): (&index::Head, &index::Filter),
+        index: usize,
+        env: &mut Vec<Value>,
+    ) -> bool {
         let Some((first, rest)) = compiled.conclusions(filter) else { return false };
-        // A rule in force is in its block's dates (the checker narrows a rule's dates
-        // to its block's), so all that is left of the block to test is its condition.
-        if filter.block().is_some_and(|block| !self.block_holds(block, env)) {
+        if !self.enter(head, env) {
             return true;
         }
         self.fired.push(index);
@@ -455,9 +470,18 @@ impl<'a> State<'a> {
         true
     }
 
-    /// Draws a constant conclusion of rule `index`. Inlined into both places in
-    /// [`State::fire`]: as a call, saving and restoring its registers was about 17
-    /// of the ~275 instructions a match cost on the peer harness's rules.
+    /// Whether the block of a rule in force (its `head`) applies. A rule in force
+    /// is in its block's dates (the checker narrows a rule's dates to its block's),
+    /// so all that is left of the block to test is its condition.
+    #[inline(always)]
+    fn enter(&mut self, head: &index::Head, env: &mut Vec<Value>) -> bool {
+        head.block().is_none_or(|block| self.block_holds(block, env))
+    }
+
+    /// Draws a constant conclusion of rule `index`. Inlined into the places that
+    /// fire a rule from its filter or head: as a call, saving and restoring its
+    /// registers was about 17 of the ~275 instructions a match cost on the peer
+    /// harness's rules.
     #[inline(always)]
     fn draw(&mut self, compiled: &Index, index: usize, conclusion: &index::Conclusion) {
         match *conclusion {
@@ -562,23 +586,23 @@ impl<'a> State<'a> {
     }
 
     fn strength(&self, rule: usize) -> Strength {
-        match self.index.and_then(|index| index.rule(rule)) {
-            Some(filter) => filter.strength,
+        match self.index.and_then(|index| index.head(rule)) {
+            Some(head) => head.strength,
             None => self.program.rules.get(rule).map_or(Strength::Soft, |def| def.strength),
         }
     }
 
     fn confidence(&self, rule: usize) -> Option<Level> {
-        match self.index.and_then(|index| index.rule(rule)) {
-            Some(filter) => Some(filter.confidence),
+        match self.index.and_then(|index| index.head(rule)) {
+            Some(head) => Some(head.confidence),
             None => self.program.rules.get(rule).map(|def| def.confidence),
         }
     }
 
     /// Whether a rule's conditions or conclusions read an outcome or a duty.
     fn reads(&self, rule: usize) -> bool {
-        match self.index.and_then(|index| index.rule(rule)) {
-            Some(filter) => filter.reads,
+        match self.index.and_then(|index| index.head(rule)) {
+            Some(head) => head.reads,
             None => self.program.rules.get(rule).is_some_and(|def| !def.reads.is_empty() || !def.reads_acts.is_empty()),
         }
     }
