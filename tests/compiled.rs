@@ -165,6 +165,7 @@ fn compare(name: &str, program: &Program) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "rules: {}, tried on every request: {}", program.rules.len(), index.unindexed());
     let _ = writeln!(out, "rules with a condition left to the tree walker: {}", index.walked());
+    let _ = writeln!(out, "plain rules (fired without reading their filters): {}", index.plain());
     let _ = writeln!(out, "dates: {}, requests: {compared} (with out-of-range errors: {with_errors})", dates.len());
     let _ = writeln!(out, "rules fired: {fired}");
     let _ = writeln!(out, "provisional among those decided with their dependencies: {provisional}");

@@ -641,6 +641,12 @@ impl Index {
     pub fn walked(&self) -> usize {
         self.filters.iter().filter(|filter| !filter.complete).count()
     }
+
+    /// How many rules are plain: fired from their [`Head`] alone once the index
+    /// has found them.
+    pub fn plain(&self) -> usize {
+        self.heads.iter().filter(|head| head.plain.is_some()).count()
+    }
 }
 
 /// Appends a rule's conclusions to `out` (their values to `constants`) and says
