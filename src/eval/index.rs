@@ -201,6 +201,14 @@ struct Group {
     /// fits in an `i64` (all but limits at its very ends), which halves what a
     /// request reads of them.
     wholes: Option<Vec<i64>>,
+    /// With `wholes`, parallel to `rules`: each key's rules in evaluation order
+    /// instead of by limit ...
+    in_order: Vec<u64>,
+    /// ... and, for a key of at most [`RANKED`] rules, the rules the first `i + 1`
+    /// limits let through (a prefix, as a whole number meets them) as bits of
+    /// their places in `in_order`: one read gives the rules a whole number meets
+    /// in evaluation order, with no sort.
+    met_by: Vec<u64>,
     /// `ranges` as a table indexed by the key itself, when its values are few
     /// enough (enumeration indices are small): a lookup is one read, not a binary
     /// search and then a read of the range.
@@ -589,6 +597,15 @@ impl Index {
                 }
             }
         }
+        // Already in order, and no rule twice: the common case among many rules,
+        // whose candidates come from one key (its rules in evaluation order, see
+        // [`Group::met_by`]). Otherwise the check stops at the first rule out of order.
+        if out.is_sorted_by(|before, after| before < after) {
+            for slot in out.iter_mut() {
+                *slot &= u64::from(u32::MAX);
+            }
+            return;
+        }
         // Into evaluation order: for a small rule set by the bits of the positions
         // (which also drops a rule named twice), else by sorting the few candidates.
         let words = self.order.len().div_ceil(64);
@@ -725,6 +742,8 @@ impl Group {
             rules: Vec::new(),
             limits: Vec::new(),
             wholes: None,
+            in_order: Vec::new(),
+            met_by: Vec::new(),
             table: Table::default(),
         };
         for (key, rule, limit) in entries {
@@ -741,6 +760,20 @@ impl Group {
         }
         if bound.is_some() && group.limits.len() == group.rules.len() {
             group.wholes = group.limits.iter().map(|limit| limit.whole(lower)).collect();
+        }
+        if group.wholes.is_some() {
+            for &(start, end) in &group.ranges {
+                let rules = group.rules.get(start as usize..end as usize).unwrap_or_default();
+                let mut in_order = rules.to_vec();
+                in_order.sort_unstable();
+                let mut met = 0u64;
+                for rule in rules {
+                    let place = in_order.binary_search(rule).unwrap_or(0);
+                    met |= 1u64.checked_shl(place as u32).unwrap_or(0);
+                    group.met_by.push(met);
+                }
+                group.in_order.extend(in_order);
+            }
         }
         group.table = Table::new(&group.keys, &group.ranges);
         group
@@ -775,7 +808,8 @@ impl Group {
         self.met((start as usize, end as usize), bound, &Probe::new(value), out);
     }
 
-    /// The rules of `range` whose limits `probe` meets.
+    /// The rules of `range` whose limits `probe` meets: in evaluation order when
+    /// a whole number meets them under a key of at most [`RANKED`] rules.
     fn met(&self, (start, end): (usize, usize), bound: Bound, probe: &Probe, out: &mut Vec<u64>) {
         let rules = self.rules.get(start..end).unwrap_or_default();
         // A whole number outside `i64` is compared limit by limit.
@@ -788,6 +822,20 @@ impl Group {
             } else {
                 wholes.partition_point(|most| *most >= whole)
             };
+            if end - start <= RANKED
+                && let Some(last) = met.checked_sub(1)
+            {
+                let mut places = self.met_by.get(start + last).copied().unwrap_or(0);
+                let in_order = self.in_order.get(start..end).unwrap_or_default();
+                out.reserve(in_order.len());
+                while places != 0 {
+                    if let Some(rule) = in_order.get(places.trailing_zeros() as usize) {
+                        out.push(*rule);
+                    }
+                    places &= places - 1;
+                }
+                return;
+            }
             out.extend_from_slice(rules.get(..met).unwrap_or_default());
             return;
         }
@@ -814,6 +862,9 @@ impl Group {
         }
     }
 }
+
+/// The most rules under one key whose limits [`Group::met_by`] ranks: a word's bits.
+const RANKED: usize = 64;
 
 /// A rule with its position in the evaluation order above it: sorting such
 /// numbers sorts the rules into that order, and the low half is the rule, so that
@@ -1075,12 +1126,18 @@ mod tests {
     }
 
     /// A whole number's rules found by a binary search over `wholes` are the ones
-    /// the limits say it meets, in the same order as the walk over the limits,
-    /// for lower and upper bounds, inclusive and exclusive limits, ties between
-    /// them, limits at the ends of `i64`, probes between the limits and beyond
-    /// `i64`; and with limits whose whole numbers do not fit in one (no `wholes`).
+    /// the limits say it meets, in evaluation order under a key of at most
+    /// [`super::RANKED`] rules and otherwise in the same order as the walk over the
+    /// limits, for lower and upper bounds, inclusive and exclusive limits, ties
+    /// between them, limits at the ends of `i64`, probes between the limits and
+    /// beyond `i64`; and with limits whose whole numbers do not fit in one (no `wholes`).
     #[test]
     fn the_wholes_meet_what_the_limits_meet() {
+        // Whether a probe is a whole number in `i64`, which the wholes are searched for.
+        let probe_fits = |probe: &Value| match probe {
+            Value::Number(number) => number.scale() == 0 && i64::try_from(number.mantissa()).is_ok(),
+            _ => false,
+        };
         let fact = crate::check::FactId(0);
         let mut inner: Vec<(i64, bool)> =
             [-3, 0, 0, 1, 5, 5, 5, 6, 9, 9, 40].iter().map(|limit| (*limit, false)).collect();
@@ -1096,11 +1153,17 @@ mod tests {
         );
         for (limits, lower) in [(&inner, true), (&inner, false), (&all, true), (&all, false)] {
             let bound = Bound { fact, lower };
-            // Two keys, each with every limit, filed in an order the group sorts.
-            let entries: Vec<(u64, u64, Option<Limit>)> = (0..2u64)
+            // Two keys, each with every limit, filed in an order the group sorts, and
+            // a third with each limit four times: more rules than a word ranks.
+            let entries: Vec<(u64, u64, Option<Limit>)> = (0..3u64)
                 .flat_map(|key| {
-                    limits.iter().enumerate().rev().map(move |(rule, (limit, inclusive))| {
-                        (key, rule as u64, Some(Limit::Integer(*limit, *inclusive)))
+                    let copies = if key == 2 { 4 } else { 1 };
+                    let each = limits.iter().enumerate().rev().cycle().take(limits.len() * copies);
+                    each.enumerate().map(move |(at, (rule, (limit, inclusive)))| {
+                        let rule = rule + limits.len() * (at / limits.len());
+                        // Places in the evaluation order unlike the limits' order.
+                        let position = (rule as u32 * 7919) % 1000;
+                        (key, super::placed(position, rule), Some(Limit::Integer(*limit, *inclusive)))
                     })
                 })
                 .collect();
@@ -1113,9 +1176,17 @@ mod tests {
                     group.met(range, bound, &Probe::new(probe), &mut fast);
                     let rules = &group.rules[range.0..range.1];
                     group.met_by_limits(rules, &group.limits[range.0..range.1], bound, &Probe::new(probe), &mut walked);
-                    assert_eq!(fast, walked, "{probe:?}, lower: {lower}");
+                    // A key of a word's rules or fewer gives them in evaluation order,
+                    // a longer one (or a probe the wholes are not searched for) in the
+                    // order of the limits, as the walk does.
+                    let ranked = group.wholes.is_some() && rules.len() <= super::RANKED && probe_fits(probe);
+                    if ranked {
+                        assert!(fast.is_sorted(), "{probe:?}, lower: {lower}: {fast:?}");
+                    } else {
+                        assert_eq!(fast, walked, "{probe:?}, lower: {lower}");
+                    }
                     let meets = |rule: &u64| {
-                        let (limit, inclusive) = limits[*rule as usize];
+                        let (limit, inclusive) = limits[(*rule & u64::from(u32::MAX)) as usize % limits.len()];
                         let ordering = probe.compare(&Value::Number(limit.into()));
                         let ordering = if lower { ordering } else { ordering.map(std::cmp::Ordering::reverse) };
                         ordering == Some(std::cmp::Ordering::Greater)
@@ -1153,6 +1224,8 @@ mod tests {
                 rules: Vec::new(),
                 limits: Vec::new(),
                 wholes: None,
+                in_order: Vec::new(),
+                met_by: Vec::new(),
                 table,
             };
             let probes = (0..8).flat_map(|first| (0..12).map(move |second| pair(first, second)));
