@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use tenet::analysis::analyze::boundaries;
 use tenet::analysis::domain::domains;
 use tenet::check::Program;
-use tenet::eval::{Index, Outcome, decide, evaluate};
+use tenet::eval::{Index, Outcome, Status, decide, evaluate};
 use tenet::facts::Facts;
 use tenet::render::Report;
 use tenet::value::{Scalar, Type, Value};
@@ -107,6 +107,7 @@ fn compare(name: &str, program: &Program) -> String {
     dates.dedup();
     let mut random = Random(0x9E37_79B9_7F4A_7C15);
     let (mut compared, mut with_errors, mut fired, mut provisional) = (0usize, 0usize, 0usize, 0usize);
+    let mut overridden = 0usize;
     let mut candidates: Vec<usize> = Vec::new();
     let mut standing: Vec<usize> = Vec::new();
     let mut scratch = Vec::new();
@@ -154,6 +155,7 @@ fn compare(name: &str, program: &Program) -> String {
             compared += 1;
             with_errors += usize::from(!reference.errors.is_empty());
             fired += reference.fired.len();
+            overridden += reference.status.iter().filter(|status| matches!(status, Status::Overridden { .. })).count();
             index.candidates(&facts, &mut scratch);
             candidates.push(scratch.len());
             standing.push(index.after_literals(&facts, &scratch));
@@ -166,8 +168,9 @@ fn compare(name: &str, program: &Program) -> String {
     let _ = writeln!(out, "rules: {}, tried on every request: {}", program.rules.len(), index.unindexed());
     let _ = writeln!(out, "rules with a condition left to the tree walker: {}", index.walked());
     let _ = writeln!(out, "plain rules (fired without reading their filters): {}", index.plain());
+    let _ = writeln!(out, "rules whose conclusions the tree walker draws: {}", index.concluded_by_walker());
     let _ = writeln!(out, "dates: {}, requests: {compared} (with out-of-range errors: {with_errors})", dates.len());
-    let _ = writeln!(out, "rules fired: {fired}");
+    let _ = writeln!(out, "rules fired: {fired}, set aside by a rule overriding them: {overridden}");
     let _ = writeln!(out, "provisional among those decided with their dependencies: {provisional}");
     let _ = writeln!(out, "candidates per request: median {median}, max {max}");
     standing.sort_unstable();

@@ -116,9 +116,11 @@ pub(super) struct Filter {
     code: (u32, u32),
     /// The literals its leading conditions need: tested before the code.
     needs: Needs,
-    /// All its conclusions are constants and no rule overrides it: firing it
-    /// then needs nothing else of its definition than `first` and `rest`.
+    /// All its conclusions are constants: firing it then needs nothing else of
+    /// its definition than `first` and `rest` (and, when `overridden`, its overriders).
     constant: bool,
+    /// Rules override it: it fires only if none of them has fired before it.
+    pub(super) overridden: bool,
     /// Its first constant conclusion; the `more` others are `Index::conclusions` from `rest`.
     first: Option<Conclusion>,
     rest: u32,
@@ -160,6 +162,9 @@ pub(super) enum Conclusion {
     Add { outcome: u32, member: u32 },
     /// `require act` (`required`) or `forbid act`.
     Duty { act: u32, required: bool },
+    /// `set outcome.key to` a constant: `Index::constants[constant]`, the key that of
+    /// the rule's conclusion at `effect` (borrowed from the program, as the tree walker does).
+    Key { outcome: u32, constant: u32, effect: u32 },
 }
 
 /// An assertion compiled: its conditions (a run of checks, [`Code::all_hold`]) and its claim.
@@ -440,7 +445,8 @@ impl Index {
             let needs = literals.needs(program, leading.into_iter(), exact, &implied, &mut covered);
             let (rest, kept) = (conclusions.len(), constants.len());
             let drawn = constant_conclusions(rule, &mut conclusions, &mut constants);
-            let constant = rule.overridden_by.is_empty() && drawn.is_some_and(|count| count <= MAX_REST + 1);
+            let constant = drawn.is_some_and(|count| count <= MAX_REST + 1);
+            let overridden = !rule.overridden_by.is_empty();
             if !constant {
                 conclusions.truncate(rest);
                 constants.truncate(kept);
@@ -451,12 +457,14 @@ impl Index {
                 code: (start, code.run_len()),
                 needs,
                 constant,
+                overridden,
                 first,
                 rest: rest as u32,
                 more: (conclusions.len() - rest) as u8,
                 complete,
             };
-            let plain = filter.code.0 == filter.code.1 && Literals::none(needs) && complete && filter.more == 0;
+            let plain =
+                filter.code.0 == filter.code.1 && Literals::none(needs) && complete && filter.more == 0 && !overridden;
             heads.push(Head {
                 from: Day::of(rule.from.unwrap_or(jiff::civil::Date::MIN)),
                 until: Day::of(rule.until.unwrap_or(jiff::civil::Date::MAX)),
@@ -664,6 +672,12 @@ impl Index {
     pub fn plain(&self) -> usize {
         self.heads.iter().filter(|head| head.plain.is_some()).count()
     }
+
+    /// How many rules the tree walker fires when their conditions hold, since a
+    /// conclusion of theirs is not a constant (a value read or computed).
+    pub fn concluded_by_walker(&self) -> usize {
+        self.filters.iter().filter(|filter| !filter.constant).count()
+    }
 }
 
 /// Appends a rule's conclusions to `out` (their values to `constants`) and says
@@ -676,7 +690,7 @@ fn constant_conclusions(
 ) -> Option<usize> {
     use crate::check::EffectKind;
     let start = out.len();
-    for effect in &rule.then {
+    for (position, effect) in rule.then.iter().enumerate() {
         match &effect.kind {
             EffectKind::SetOne { outcome, value: Expr::Const(Value::Enum(id, member)) } => {
                 out.push(Conclusion::Enum { outcome: outcome.0, id: *id, member: *member });
@@ -690,6 +704,14 @@ fn constant_conclusions(
                     let Expr::Const(Value::Enum(_, member)) = value else { return None };
                     out.push(Conclusion::Add { outcome: outcome.0, member: *member });
                 }
+            }
+            EffectKind::SetKey { outcome, value: Expr::Const(value), .. } => {
+                out.push(Conclusion::Key {
+                    outcome: outcome.0,
+                    constant: constants.len() as u32,
+                    effect: position as u32,
+                });
+                constants.push(value.clone());
             }
             EffectKind::Require(act) => out.push(Conclusion::Duty { act: *act, required: true }),
             EffectKind::Forbid(act) => out.push(Conclusion::Duty { act: *act, required: false }),

@@ -460,6 +460,11 @@ impl<'a> State<'a> {
         if !self.enter(head, env) {
             return true;
         }
+        // As [`State::rule`]: overriding rules come first in the order, so whether
+        // one has fired is final.
+        if filter.overridden && self.overridden(index) {
+            return true;
+        }
         self.fired.push(index);
         if let Some(first) = first {
             self.draw(compiled, index, first);
@@ -507,6 +512,31 @@ impl<'a> State<'a> {
                     duties.push((index, required));
                 }
             }
+            index::Conclusion::Key { outcome, constant, effect } => {
+                let program = self.program;
+                let effect = program.rules.get(index).and_then(|rule| rule.then.get(effect as usize));
+                if let (Some(EffectKind::SetKey { key, .. }), Some(value)) =
+                    (effect.map(|effect| &effect.kind), compiled.constant(constant))
+                {
+                    self.keyed(OutcomeId(outcome), key, index, value.clone());
+                }
+            }
+        }
+    }
+
+    /// Whether a rule overriding rule `index` has fired.
+    fn overridden(&self, index: usize) -> bool {
+        let overriders = self.program.rules.get(index).map_or(&[][..], |rule| rule.overridden_by.as_slice());
+        overriders.iter().any(|other| self.fired.contains(other))
+    }
+
+    /// Concludes `value` for `key` of keyed outcome `outcome`, by rule `index`.
+    fn keyed(&mut self, outcome: OutcomeId, key: &'a str, index: usize, value: Value) {
+        if self.maps.is_empty() {
+            self.maps = self.program.outcomes.iter().map(|_| BTreeMap::new()).collect();
+        }
+        if let Some(map) = self.maps.get_mut(outcome.0 as usize) {
+            map.entry(key).or_default().push((index, value));
         }
     }
 
@@ -521,14 +551,9 @@ impl<'a> State<'a> {
                         ones.push((index, value));
                     }
                 }),
-                EffectKind::SetKey { outcome, key, value } => self.value(value, env).map(|value| {
-                    if self.maps.is_empty() {
-                        self.maps = self.program.outcomes.iter().map(|_| BTreeMap::new()).collect();
-                    }
-                    if let Some(map) = self.maps.get_mut(outcome.0 as usize) {
-                        map.entry(key.as_str()).or_default().push((index, value));
-                    }
-                }),
+                EffectKind::SetKey { outcome, key, value } => {
+                    self.value(value, env).map(|value| self.keyed(*outcome, key, index, value))
+                }
                 EffectKind::Add { outcome, values } => {
                     let mut all = Some(());
                     for value in values {
