@@ -427,14 +427,10 @@ impl<'a> State<'a> {
             });
             match failed {
                 Some(status) => status,
-                None => {
-                    // Overriding rules come first in the order, so their status is final.
-                    let by = rule.overridden_by.iter().find(|other| self.fired.contains(other));
-                    match by {
-                        Some(by) => Status::Overridden { by: *by },
-                        None => Status::Fired,
-                    }
-                }
+                None => match self.overrider(index) {
+                    Some(by) => Status::Overridden { by },
+                    None => Status::Fired,
+                },
             }
         };
         if let Some(slot) = self.status.get_mut(index) {
@@ -460,9 +456,7 @@ impl<'a> State<'a> {
         if !self.enter(head, env) {
             return true;
         }
-        // As [`State::rule`]: overriding rules come first in the order, so whether
-        // one has fired is final.
-        if filter.overridden && self.overridden(index) {
+        if filter.overridden && self.overrider(index).is_some() {
             return true;
         }
         self.fired.push(index);
@@ -524,10 +518,11 @@ impl<'a> State<'a> {
         }
     }
 
-    /// Whether a rule overriding rule `index` has fired.
-    fn overridden(&self, index: usize) -> bool {
+    /// The first rule overriding rule `index` that has fired, if one has. Overriding
+    /// rules come first in the order, so by the time a rule is tested this is final.
+    fn overrider(&self, index: usize) -> Option<usize> {
         let overriders = self.program.rules.get(index).map_or(&[][..], |rule| rule.overridden_by.as_slice());
-        overriders.iter().any(|other| self.fired.contains(other))
+        overriders.iter().find(|other| self.fired.contains(other)).copied()
     }
 
     /// Concludes `value` for `key` of keyed outcome `outcome`, by rule `index`.
