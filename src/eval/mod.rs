@@ -141,11 +141,11 @@ struct State<'a> {
     /// Per outcome: the values rules concluded, with the rule.
     ones: Vec<Vec<(usize, Value)>>,
     sets: Vec<Vec<u32>>,
-    /// Per outcome keyed by name (`set deadline["notify"] to`): the values, by the
-    /// key as the program spells it (borrowed, not copied per conclusion). Made
-    /// at the first such conclusion: most requests draw none, and a map's entries
-    /// are freed when it is emptied, so there is nothing to keep between requests.
-    maps: Vec<BTreeMap<&'a str, Vec<(usize, Value)>>>,
+    /// Conclusions on outcomes keyed by name (`set deadlines.notify to`), in the
+    /// order drawn: the key is the one the program spells in the conclusion
+    /// ([`State::key_of`]), not copied. A request draws a few, so a read looks
+    /// through them all and [`State::finish`] sorts them by key.
+    keyed: Vec<Keyed>,
     /// Per act: (rule, required?) for every `require` and `forbid` that fired.
     duties: Vec<Vec<(usize, bool)>>,
     /// By rule index: every rule's status from [`evaluate`], empty from [`decide`].
@@ -162,6 +162,14 @@ struct State<'a> {
     /// Set when arithmetic goes out of range; turned into an [`EvalError`] by the caller.
     out_of_range: std::cell::Cell<bool>,
     errors: Vec<EvalError>,
+}
+
+/// A value concluded for a key of a keyed outcome: by rule `rule`, in its conclusion `effect`.
+struct Keyed {
+    outcome: u32,
+    effect: u32,
+    rule: usize,
+    value: Value,
 }
 
 /// The resolved state of one act.
@@ -249,6 +257,7 @@ pub fn decide(program: &Program, index: &Index, facts: &Facts) -> Outcome {
 struct Buffers {
     ones: Vec<Vec<(usize, Value)>>,
     sets: Vec<Vec<u32>>,
+    keyed: Vec<Keyed>,
     duties: Vec<Vec<(usize, bool)>>,
     fired: Vec<usize>,
     block_conditions: Vec<Option<bool>>,
@@ -304,13 +313,13 @@ impl<'a> State<'a> {
         buffers.duties.resize_with(acts, Vec::new);
         buffers.block_conditions.resize(program.blocks.len(), None);
         buffers.terms.resize_with(program.terms.len(), std::cell::OnceCell::new);
-        let Buffers { ones, sets, duties, fired, block_conditions, terms } = buffers;
+        let Buffers { ones, sets, keyed, duties, fired, block_conditions, terms } = buffers;
         State {
             program,
             facts,
             ones,
             sets,
-            maps: Vec::new(),
+            keyed,
             duties,
             status: if every_rule { vec![Status::NotInForce; program.rules.len()] } else { Vec::new() },
             fired,
@@ -329,6 +338,7 @@ impl<'a> State<'a> {
         let mut buffers = Buffers {
             ones: take(&mut self.ones),
             sets: take(&mut self.sets),
+            keyed: take(&mut self.keyed),
             duties: take(&mut self.duties),
             fired: take(&mut self.fired),
             block_conditions: take(&mut self.block_conditions),
@@ -336,6 +346,7 @@ impl<'a> State<'a> {
         };
         buffers.ones.iter_mut().for_each(Vec::clear);
         buffers.sets.iter_mut().for_each(Vec::clear);
+        buffers.keyed.clear();
         buffers.duties.iter_mut().for_each(Vec::clear);
         buffers.fired.clear();
         buffers.block_conditions.fill(None);
@@ -507,12 +518,8 @@ impl<'a> State<'a> {
                 }
             }
             index::Conclusion::Key { outcome, constant, effect } => {
-                let program = self.program;
-                let effect = program.rules.get(index).and_then(|rule| rule.then.get(effect as usize));
-                if let (Some(EffectKind::SetKey { key, .. }), Some(value)) =
-                    (effect.map(|effect| &effect.kind), compiled.constant(constant))
-                {
-                    self.keyed(OutcomeId(outcome), key, index, value.clone());
+                if let Some(value) = compiled.constant(constant) {
+                    self.keyed.push(Keyed { outcome, effect, rule: index, value: value.clone() });
                 }
             }
         }
@@ -525,14 +532,20 @@ impl<'a> State<'a> {
         overriders.iter().find(|other| self.fired.contains(other)).copied()
     }
 
-    /// Concludes `value` for `key` of keyed outcome `outcome`, by rule `index`.
-    fn keyed(&mut self, outcome: OutcomeId, key: &'a str, index: usize, value: Value) {
-        if self.maps.is_empty() {
-            self.maps = self.program.outcomes.iter().map(|_| BTreeMap::new()).collect();
+    /// The key a keyed conclusion is for, as its rule spells it.
+    fn key_of(&self, keyed: &Keyed) -> Option<&'a str> {
+        let program = self.program;
+        let effect = program.rules.get(keyed.rule)?.then.get(keyed.effect as usize)?;
+        match &effect.kind {
+            EffectKind::SetKey { key, .. } => Some(key),
+            _ => None,
         }
-        if let Some(map) = self.maps.get_mut(outcome.0 as usize) {
-            map.entry(key).or_default().push((index, value));
-        }
+    }
+
+    /// The values concluded for `key` of keyed outcome `outcome`, with their rules, in the order drawn.
+    fn keyed_values<'v>(&'v self, outcome: u32, key: &'v str) -> impl Iterator<Item = (usize, &'v Value)> + 'v {
+        let keyed = self.keyed.iter().filter(move |keyed| keyed.outcome == outcome && self.key_of(keyed) == Some(key));
+        keyed.map(|keyed| (keyed.rule, &keyed.value))
     }
 
     fn conclude(&mut self, index: usize, env: &mut Vec<Value>) {
@@ -546,9 +559,9 @@ impl<'a> State<'a> {
                         ones.push((index, value));
                     }
                 }),
-                EffectKind::SetKey { outcome, key, value } => {
-                    self.value(value, env).map(|value| self.keyed(*outcome, key, index, value))
-                }
+                EffectKind::SetKey { outcome, value, .. } => self.value(value, env).map(|value| {
+                    self.keyed.push(Keyed { outcome: outcome.0, effect: position as u32, rule: index, value });
+                }),
                 EffectKind::Add { outcome, values } => {
                     let mut all = Some(());
                     for value in values {
@@ -631,16 +644,16 @@ impl<'a> State<'a> {
     /// conflict among the rules [`State::strongest`] gives. One pass, each rule's
     /// strength read once, nothing allocated: a decision is the common case. The
     /// strongest rules are appended to `rules` (left there even on a conflict).
-    fn resolve<'v, T: PartialEq>(
+    fn resolve<'v, T: PartialEq + 'v>(
         &self,
-        candidates: &'v [(usize, T)],
+        candidates: impl IntoIterator<Item = (usize, &'v T)>,
         mut rules: Option<&mut Vec<usize>>,
     ) -> Resolution<'v, T> {
         let start = rules.as_ref().map_or(0, |rules| rules.len());
         // The strongest strength so far, the first value at it, and whether all at it agree.
         let mut best: Option<(Strength, &T, bool)> = None;
         for (rule, value) in candidates {
-            let strength = self.strength(*rule);
+            let strength = self.strength(rule);
             match &mut best {
                 Some((top, first, agreed)) if strength == *top => *agreed &= value == *first,
                 Some((top, _, _)) if strength < *top => continue,
@@ -652,7 +665,7 @@ impl<'a> State<'a> {
                 }
             }
             if let Some(rules) = rules.as_deref_mut() {
-                rules.push(*rule);
+                rules.push(rule);
             }
         }
         match best {
@@ -663,12 +676,16 @@ impl<'a> State<'a> {
     }
 
     /// The candidates of strength `top`, in the order they were concluded.
-    fn strongest<'v, T>(&self, candidates: &'v [(usize, T)], top: Strength) -> impl Iterator<Item = &'v (usize, T)> {
-        candidates.iter().filter(move |(rule, _)| self.strength(*rule) == top)
+    fn strongest<'v, T: 'v>(
+        &self,
+        candidates: impl IntoIterator<Item = (usize, &'v T)>,
+        top: Strength,
+    ) -> impl Iterator<Item = (usize, &'v T)> {
+        candidates.into_iter().filter(move |(rule, _)| self.strength(*rule) == top)
     }
 
     /// The value the strongest candidates agree on, without allocating: for reads.
-    fn agreed<'v, T: PartialEq>(&self, candidates: &'v [(usize, T)]) -> Option<&'v T> {
+    fn agreed<'v, T: PartialEq + 'v>(&self, candidates: impl IntoIterator<Item = (usize, &'v T)>) -> Option<&'v T> {
         match self.resolve(candidates, None) {
             Resolution::Value(value) => Some(value),
             Resolution::None | Resolution::Conflict(_) => None,
@@ -678,7 +695,7 @@ impl<'a> State<'a> {
     fn read_outcome(&self, id: OutcomeId) -> Option<Value> {
         let def = self.program.outcome(id)?;
         match def.kind {
-            OutcomeKind::One(_) => self.agreed(self.ones.get(id.0 as usize)?).cloned(),
+            OutcomeKind::One(_) => self.agreed(pairs(self.ones.get(id.0 as usize)?)).cloned(),
             OutcomeKind::Set(enum_id) => {
                 let members = self.sets.get(id.0 as usize)?;
                 Some(Value::List(members.iter().map(|member| Value::Enum(enum_id, *member)).collect()))
@@ -690,7 +707,9 @@ impl<'a> State<'a> {
     /// A single-valued outcome's value as it stands, borrowed: `None` for other kinds.
     fn agreed_one(&self, id: OutcomeId) -> Option<Option<&Value>> {
         match self.program.outcome(id)?.kind {
-            OutcomeKind::One(_) => Some(self.agreed(self.ones.get(id.0 as usize).map_or(&[][..], Vec::as_slice))),
+            OutcomeKind::One(_) => {
+                Some(self.agreed(pairs(self.ones.get(id.0 as usize).map_or(&[][..], Vec::as_slice))))
+            }
             _ => None,
         }
     }
@@ -700,7 +719,7 @@ impl<'a> State<'a> {
     }
 
     fn read_key(&self, id: OutcomeId, key: &str) -> Option<Value> {
-        self.agreed(self.maps.get(id.0 as usize)?.get(key)?).cloned()
+        self.agreed(self.keyed_values(id.0, key)).cloned()
     }
 
     /// Whether `act is required` (or forbidden, or conflicted) holds now.
@@ -740,6 +759,12 @@ impl<'a> State<'a> {
     }
 
     fn finish(&mut self, as_of: Date) -> Outcome {
+        // Keyed conclusions by outcome and key, each key's in the order drawn (a stable sort).
+        if self.keyed.len() > 1 {
+            let mut keyed = std::mem::take(&mut self.keyed);
+            keyed.sort_by(|one, other| one.outcome.cmp(&other.outcome).then(self.key_of(one).cmp(&self.key_of(other))));
+            self.keyed = keyed;
+        }
         let mut conflicts = Vec::new();
         // The decisive rules are among those that fired: one allocation, not one per doubling.
         let mut decisive = Vec::with_capacity(self.fired.len());
@@ -752,11 +777,11 @@ impl<'a> State<'a> {
                 OutcomeKind::One(_) => {
                     let candidates = self.ones.get(index).map_or(&[][..], Vec::as_slice);
                     let start = decisive.len();
-                    match self.resolve(candidates, Some(&mut decisive)) {
+                    match self.resolve(pairs(candidates), Some(&mut decisive)) {
                         Resolution::Value(value) => OutcomeValue::One(Some(value.clone())),
                         Resolution::Conflict(top) => {
                             decisive.truncate(start);
-                            let sides = self.strongest(candidates, top);
+                            let sides = self.strongest(pairs(candidates), top);
                             conflicts.push(self.conflict(ConflictSubject::Outcome { outcome: id, key: None }, sides));
                             OutcomeValue::One(None)
                         }
@@ -770,14 +795,22 @@ impl<'a> State<'a> {
                 }
                 OutcomeKind::Map(_) => {
                     let mut dates = BTreeMap::new();
-                    for (key, candidates) in self.maps.get(index).into_iter().flatten() {
-                        match self.resolve(candidates, None) {
+                    // Each key once, in order: the keyed conclusions are sorted by outcome and key.
+                    let mut last = None;
+                    let keys =
+                        self.keyed.iter().filter(|keyed| keyed.outcome == id.0).filter_map(|keyed| self.key_of(keyed));
+                    for key in keys {
+                        if last.replace(key) == Some(key) {
+                            continue;
+                        }
+                        match self.resolve(self.keyed_values(id.0, key), None) {
                             Resolution::Value(value) => {
-                                dates.insert((*key).to_string(), value.clone());
+                                dates.insert(key.to_string(), value.clone());
                             }
                             Resolution::Conflict(top) => {
-                                let subject = ConflictSubject::Outcome { outcome: id, key: Some((*key).to_string()) };
-                                conflicts.push(self.conflict(subject, self.strongest(candidates, top)));
+                                let subject = ConflictSubject::Outcome { outcome: id, key: Some(key.to_string()) };
+                                conflicts
+                                    .push(self.conflict(subject, self.strongest(self.keyed_values(id.0, key), top)));
                             }
                             Resolution::None => {}
                         }
@@ -891,10 +924,15 @@ impl<'a> State<'a> {
     fn conflict<'v, T: Shown + 'v>(
         &self,
         subject: ConflictSubject,
-        sides: impl Iterator<Item = &'v (usize, T)>,
+        sides: impl Iterator<Item = (usize, &'v T)>,
     ) -> Conflict {
-        Conflict { subject, sides: sides.map(|(rule, value)| (*rule, value.shown(self.program))).collect() }
+        Conflict { subject, sides: sides.map(|(rule, value)| (rule, value.shown(self.program))).collect() }
     }
+}
+
+/// Concluded values with their rules, as [`State::resolve`] reads them.
+fn pairs<T>(candidates: &[(usize, T)]) -> impl Iterator<Item = (usize, &T)> {
+    candidates.iter().map(|(rule, value)| (*rule, value))
 }
 
 /// How the candidates for a single value came out: no candidate, a value the
