@@ -406,7 +406,8 @@ impl<'a> Report<'a> {
                 continue;
             };
             let value = self.facts.get(*fact).map_or(Json::Null, |value| bounded(to_json(value, &self.program.enums)));
-            values.insert(&def.path, value);
+            // The checker lists each fact once: no entry to look for.
+            values.0.push((&def.path, value));
         }
         for outcome in &condition.outcomes {
             let Some(def) = program.outcome(*outcome) else {
@@ -419,56 +420,22 @@ impl<'a> Report<'a> {
                 .map_or(Json::Null, |value| self.outcome_json(def.kind, value));
             values.insert(&def.name, value);
         }
+        // The defaults that stood in for absent facts, found in the condition once, when checked.
         let mut assumed = Fields::default();
-        // Only an absent fact can have been assumed: most conditions read none.
-        if values.0.iter().any(|(_, value)| value.is_null()) {
-            self.assumed(&condition.expr, &values, &mut assumed, &mut vec![false; self.program.terms.len()]);
+        for assumption in &condition.defaults {
+            let Some(def) = program.fact(assumption.fact) else { continue };
+            let absent = values.get(&def.path).is_some_and(Json::is_null) && self.facts.get(assumption.fact).is_none();
+            if absent && assumed.get(&def.path).is_none() {
+                let shown = Shown { value: &assumption.default, enums: &program.enums };
+                let text = if assumption.direct {
+                    format!("assumed {shown}")
+                } else {
+                    format!("the test on it taken as {shown}")
+                };
+                assumed.insert(&def.path, Json::String(text));
+            }
         }
         Because { condition: &condition.text, values, assumed }
-    }
-
-    /// The defaults `otherwise` gave absent facts in `expr`, through terms.
-    /// Each term is followed once (`seen`), so a DAG of terms costs its size.
-    fn assumed(&self, expr: &crate::check::Expr, values: &Fields<'a>, out: &mut Fields<'a>, seen: &mut Vec<bool>) {
-        use crate::check::Expr;
-        let program = self.program;
-        match expr {
-            Expr::Otherwise(parts) => {
-                if let (Some(first), Some(Expr::Const(default))) = (parts.first(), parts.last()) {
-                    let shown = Shown { value: default, enums: &program.enums }.to_string();
-                    let mut facts = Vec::new();
-                    program.facts_read(first, &mut facts, &mut Vec::new());
-                    for fact in facts {
-                        let Some(def) = program.fact(fact) else { continue };
-                        if values.get(&def.path).is_some_and(Json::is_null) && self.facts.get(fact).is_none() {
-                            let text = if matches!(first, Expr::Fact(_)) {
-                                format!("assumed {shown}")
-                            } else {
-                                format!("the test on it taken as {shown}")
-                            };
-                            if out.get(&def.path).is_none() {
-                                out.insert(&def.path, Json::String(text));
-                            }
-                        }
-                    }
-                }
-            }
-            Expr::Term(index) => {
-                if let Some(done) = seen.get_mut(*index)
-                    && !*done
-                {
-                    *done = true;
-                    if let Some(body) = self.program.terms.get(*index) {
-                        self.assumed(body, values, out, seen);
-                    }
-                }
-                return;
-            }
-            _ => {}
-        }
-        for child in expr.children() {
-            self.assumed(child, values, out, seen);
-        }
     }
 
     pub fn explanation(&self) -> Explanation<'a> {

@@ -209,6 +209,20 @@ pub struct Condition {
     pub text: String,
     pub facts: Vec<FactId>,
     pub outcomes: Vec<OutcomeId>,
+    /// For a rule's condition: the facts an `otherwise` in it (through terms) may
+    /// stand in for with its default, in the order an explanation lists them
+    /// ([`Program::defaults_of`]). Filled once the terms are all checked.
+    pub defaults: Vec<Assumption>,
+}
+
+/// A fact that the default of an `otherwise` stands in for when it is absent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assumption {
+    pub fact: FactId,
+    pub default: Value,
+    /// Whether the fact is what `otherwise` reads itself (`fact otherwise true`),
+    /// not something a test before it reads (`(fact is x) otherwise true`).
+    pub direct: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -284,6 +298,43 @@ impl Program {
         }
     }
 
+    /// The facts the defaults of `otherwise` in `expr` may stand in for, through
+    /// terms (each followed once), in the order met; a fact more than once when
+    /// several defaults may stand in for it (an explanation names the first that did).
+    pub fn defaults_of(&self, expr: &Expr) -> Vec<Assumption> {
+        let mut found = Vec::new();
+        self.collect_defaults(expr, &mut found, &mut vec![false; self.terms.len()]);
+        found
+    }
+
+    fn collect_defaults(&self, expr: &Expr, found: &mut Vec<Assumption>, seen: &mut Vec<bool>) {
+        match expr {
+            Expr::Otherwise(parts) => {
+                if let (Some(first), Some(Expr::Const(default))) = (parts.first(), parts.last()) {
+                    let mut facts = Vec::new();
+                    self.facts_read(first, &mut facts, &mut Vec::new());
+                    let direct = matches!(first, Expr::Fact(_));
+                    found.extend(facts.into_iter().map(|fact| Assumption { fact, default: default.clone(), direct }));
+                }
+            }
+            Expr::Term(index) => {
+                if let Some(done) = seen.get_mut(*index)
+                    && !*done
+                {
+                    *done = true;
+                    if let Some(body) = self.terms.get(*index) {
+                        self.collect_defaults(body, found, seen);
+                    }
+                }
+                return;
+            }
+            _ => {}
+        }
+        for child in expr.children() {
+            self.collect_defaults(child, found, seen);
+        }
+    }
+
     /// Calls `visit` on every top-level expression of the program: term bodies,
     /// blocks' `applies when`, rules' conditions and concluded values, assertions.
     pub fn for_each_expr(&self, mut visit: impl FnMut(&Expr)) {
@@ -331,8 +382,23 @@ pub fn check(files: &[ast::File], sources: &Sources) -> (Program, Vec<Diagnostic
     checker.rules(files);
     checker.order();
     checker.program.own_dates = own_dates(&checker.program);
+    defaults(&mut checker.program);
     first_rule_from(&mut checker.program);
     (checker.program, checker.diagnostics)
+}
+
+/// Fills each rule condition's [`Condition::defaults`].
+fn defaults(program: &mut Program) {
+    let found: Vec<Vec<Vec<Assumption>>> = program
+        .rules
+        .iter()
+        .map(|rule| rule.when.iter().map(|condition| program.defaults_of(&condition.expr)).collect())
+        .collect();
+    for (rule, found) in program.rules.iter_mut().zip(found) {
+        for (condition, defaults) in rule.when.iter_mut().zip(found) {
+            condition.defaults = defaults;
+        }
+    }
 }
 
 /// Fills each block's [`BlockDef::first_rule_from`], in one pass over the rules.

@@ -66,7 +66,13 @@ impl Checker<'_> {
         let applies = block.applies.first().and_then(|expr| {
             let mut scope = Scope::default();
             let checked = self.condition(expr, &mut scope)?;
-            Some(Condition { expr: checked, text: self.text(expr.span), facts: scope.facts, outcomes: Vec::new() })
+            Some(Condition {
+                expr: checked,
+                text: self.text(expr.span),
+                facts: scope.facts,
+                outcomes: Vec::new(),
+                defaults: Vec::new(),
+            })
         });
         let (from, until) = self.dates(&block.effective, &block.until);
         let index = self.program.blocks.len();
@@ -202,6 +208,7 @@ impl Checker<'_> {
             text: self.text(assertion.claim.span),
             facts: scope.facts,
             outcomes: scope.read_outcomes,
+            defaults: Vec::new(),
         };
         self.program.assertions.push(super::AssertionDef {
             id: assertion.id.text.clone(),
@@ -232,6 +239,7 @@ impl Checker<'_> {
                     text: self.text(part.span),
                     facts: scope.facts,
                     outcomes: scope.read_outcomes,
+                    defaults: Vec::new(),
                 });
             }
         }
