@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value as Json};
 
 use crate::analysis::depend::{Dependencies, Settled};
@@ -16,25 +17,113 @@ use crate::facts::Facts;
 use crate::value::{Shown, Value, enum_name, to_json};
 
 /// One rule as the explanation shows it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct RuleRef<'a> {
     pub id: &'a str,
     pub title: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub jurisdiction: Option<&'a str>,
     pub citations: &'a [String],
+    /// The same texts as JSON, when the report has them ([`Report::with_quoted`]).
+    quoted: Option<&'a QuotedRule>,
+}
+
+impl Serialize for RuleRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut out = serializer.serialize_struct("RuleRef", 3 + usize::from(self.jurisdiction.is_some()))?;
+        match self.quoted {
+            Some(quoted) => {
+                out.serialize_field("id", &*quoted.id)?;
+                out.serialize_field("title", &*quoted.title)?;
+                if let Some(jurisdiction) = &quoted.jurisdiction {
+                    out.serialize_field("jurisdiction", &**jurisdiction)?;
+                }
+                out.serialize_field("citations", &*quoted.citations)?;
+            }
+            None => {
+                out.serialize_field("id", self.id)?;
+                out.serialize_field("title", self.title)?;
+                if let Some(jurisdiction) = self.jurisdiction {
+                    out.serialize_field("jurisdiction", jurisdiction)?;
+                }
+                out.serialize_field("citations", self.citations)?;
+            }
+        }
+        out.end()
+    }
 }
 
 /// A condition with the values it read.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Because<'a> {
     pub condition: &'a str,
     /// Fact paths and outcome names with their values (`null` when absent).
     pub values: Fields<'a>,
     /// Absent facts the condition held without, by the default it took for them
     /// (`x otherwise true`): "assumed true", or "the test on it taken as true".
-    #[serde(skip_serializing_if = "Fields::is_empty")]
     pub assumed: Fields<'a>,
+    /// `condition` as JSON, when the report has it ([`Report::with_quoted`]).
+    quoted: Option<&'a RawValue>,
+}
+
+impl Serialize for Because<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut out = serializer.serialize_struct("Because", 2 + usize::from(!self.assumed.is_empty()))?;
+        match self.quoted {
+            Some(quoted) => out.serialize_field("condition", quoted)?,
+            None => out.serialize_field("condition", self.condition)?,
+        }
+        out.serialize_field("values", &self.values)?;
+        if !self.assumed.is_empty() {
+            out.serialize_field("assumed", &self.assumed)?;
+        }
+        out.end()
+    }
+}
+
+/// The texts of a program's rules that explanations repeat (ids, titles,
+/// jurisdictions, citations, conditions), written as JSON once: for a caller
+/// that explains many requests against one program (`eval --batch --explain`,
+/// the service), whose explanations then copy them instead of escaping them
+/// anew, byte by byte, for every request. The output is the same bytes.
+#[derive(Debug)]
+pub struct Quoted {
+    rules: Vec<QuotedRule>,
+}
+
+#[derive(Debug)]
+struct QuotedRule {
+    id: Box<RawValue>,
+    title: Box<RawValue>,
+    jurisdiction: Option<Box<RawValue>>,
+    citations: Box<RawValue>,
+    /// By condition, in order.
+    conditions: Vec<Box<RawValue>>,
+}
+
+impl Quoted {
+    /// The program's texts as JSON; `None` if one cannot be written (it always can:
+    /// they are strings).
+    pub fn new(program: &Program) -> Option<Quoted> {
+        fn quote<T: Serialize + ?Sized>(value: &T) -> Option<Box<RawValue>> {
+            serde_json::to_string(value).ok().and_then(|json| RawValue::from_string(json).ok())
+        }
+        let rules = program.rules.iter().map(|rule| {
+            let jurisdiction = rule.block.and_then(|block| program.blocks.get(block)).map(|block| block.title.as_str());
+            Some(QuotedRule {
+                id: quote(&rule.id)?,
+                title: quote(&rule.title)?,
+                jurisdiction: match jurisdiction {
+                    Some(title) => Some(quote(title)?),
+                    None => None,
+                },
+                citations: quote(&rule.cites)?,
+                conditions: rule.when.iter().map(|when| quote(&when.text)).collect::<Option<_>>()?,
+            })
+        });
+        Some(Quoted { rules: rules.collect::<Option<_>>()? })
+    }
 }
 
 /// Names (borrowed from the program) with their values, in the order first given;
@@ -156,6 +245,8 @@ pub struct Report<'a> {
     ask: bool,
     /// Which parts of the explanation to show.
     filter: ExplainFilter,
+    /// The program's texts as JSON, when the caller made them ([`Report::with_quoted`]).
+    quoted: Option<&'a Quoted>,
 }
 
 /// A narrower explanation: one rule (`--rule`), or only the rules that fired (`--fired`).
@@ -186,7 +277,29 @@ impl ExplainFilter {
 
 impl<'a> Report<'a> {
     pub fn new(program: &'a Program, facts: &'a Facts, outcome: &'a Outcome) -> Self {
-        Report { program, facts, outcome, dependencies: None, ask: false, filter: ExplainFilter::default() }
+        Report {
+            program,
+            facts,
+            outcome,
+            dependencies: None,
+            ask: false,
+            filter: ExplainFilter::default(),
+            quoted: None,
+        }
+    }
+
+    /// Writes the program's texts from `quoted` (made once, from this report's
+    /// program) instead of escaping them again: the same bytes, sooner.
+    pub fn with_quoted(mut self, quoted: &'a Quoted) -> Self {
+        // Made from another program, they would be the wrong texts: not used.
+        if quoted.rules.len() == self.program.rules.len() {
+            self.quoted = Some(quoted);
+        }
+        self
+    }
+
+    fn quoted_rule(&self, index: usize) -> Option<&'a QuotedRule> {
+        self.quoted.and_then(|quoted| quoted.rules.get(index))
     }
 
     /// Narrows the explanation to one rule, or to the rules that fired.
@@ -344,13 +457,14 @@ impl<'a> Report<'a> {
     fn rule_ref(&self, index: usize) -> RuleRef<'a> {
         let program = self.program;
         let Some(rule) = program.rules.get(index) else {
-            return RuleRef { id: "", title: "", jurisdiction: None, citations: &[] };
+            return RuleRef { id: "", title: "", jurisdiction: None, citations: &[], quoted: None };
         };
         RuleRef {
             id: &rule.id,
             title: &rule.title,
             jurisdiction: rule.block.and_then(|block| program.blocks.get(block)).map(|block| block.title.as_str()),
             citations: &rule.cites,
+            quoted: self.quoted_rule(index),
         }
     }
 
@@ -398,7 +512,8 @@ impl<'a> Report<'a> {
             .collect()
     }
 
-    fn because(&self, condition: &'a Condition) -> Because<'a> {
+    /// Condition `position` of rule `rule`, with the values it read.
+    fn because(&self, rule: usize, position: usize, condition: &'a Condition) -> Because<'a> {
         let program = self.program;
         let mut values = Fields::default();
         for fact in &condition.facts {
@@ -435,7 +550,8 @@ impl<'a> Report<'a> {
                 assumed.insert(&def.path, Json::String(text));
             }
         }
-        Because { condition: &condition.text, values, assumed }
+        let quoted = self.quoted_rule(rule).and_then(|quoted| quoted.conditions.get(position)).map(|json| &**json);
+        Because { condition: &condition.text, values, assumed, quoted }
     }
 
     pub fn explanation(&self) -> Explanation<'a> {
@@ -459,7 +575,12 @@ impl<'a> Report<'a> {
                     fired.push(Fired {
                         rule: self.rule_ref(index),
                         confidence: rule.confidence.as_str(),
-                        because: rule.when.iter().map(|condition| self.because(condition)).collect(),
+                        because: rule
+                            .when
+                            .iter()
+                            .enumerate()
+                            .map(|(position, condition)| self.because(index, position, condition))
+                            .collect(),
                         concluded: rule
                             .then
                             .iter()
@@ -476,7 +597,7 @@ impl<'a> Report<'a> {
                     if let Some(failed) = rule.when.get(condition) {
                         why_not.push(WhyNot {
                             rule: self.rule_ref(index),
-                            failed: self.because(failed),
+                            failed: self.because(index, condition, failed),
                             result: if unknown { "unknown" } else { "false" },
                         });
                     }

@@ -35,6 +35,8 @@ pub struct Batch<'a> {
     /// The program's rules by their keys: without an explanation, each request
     /// tries only the rules it can fire.
     pub index: &'a tenet::eval::Index,
+    /// The rules' texts as JSON, made once for the explanations (`render::Quoted`).
+    pub quoted: Option<&'a tenet::render::Quoted>,
 }
 
 /// How a batch ended: how many requests, and the diagnostics of those that failed.
@@ -214,7 +216,11 @@ impl Batch<'_> {
             return Err(outcome.error_diagnostics(self.program));
         }
         let mut line = Vec::new();
-        Report::new(self.program, &facts, &outcome).write_json_line(self.explain, &mut line);
+        let mut report = Report::new(self.program, &facts, &outcome);
+        if let Some(quoted) = self.quoted {
+            report = report.with_quoted(quoted);
+        }
+        report.write_json_line(self.explain, &mut line);
         Ok(line)
     }
 }

@@ -46,7 +46,9 @@ pub fn run(options: Options, report: Reporter<'_>) -> u8 {
     let schema = Schema::new(program);
     if let Some(input) = batch {
         let index = tenet::eval::Index::new(program);
-        let batch = super::batch::Batch { program, schema: &schema, as_of, explain, index: &index };
+        let quoted = if explain { tenet::render::Quoted::new(program) } else { None };
+        let batch =
+            super::batch::Batch { program, schema: &schema, as_of, explain, index: &index, quoted: quoted.as_ref() };
         return match batch.run(&input, &mut std::io::stdout().lock()) {
             Ok(summary) => {
                 report(&summary.failed, &loaded.sources);

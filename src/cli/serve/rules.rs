@@ -15,6 +15,7 @@ use tenet::diag::{Diagnostic, ErrorFormat};
 use tenet::eval::Index;
 use tenet::facts::Schema;
 use tenet::load::{Loaded, load};
+use tenet::render::Quoted;
 
 use super::api::Service;
 
@@ -24,6 +25,8 @@ pub struct RuleSet {
     pub loaded: Loaded,
     pub schema: Schema,
     pub index: Index,
+    /// The rules' texts as JSON, for explained responses (`render::Quoted`).
+    pub quoted: Option<Quoted>,
     /// The content hash over the canonical rule text (`tenet::receipt`).
     pub hash: String,
     /// The files, relative to the rule directory.
@@ -71,7 +74,8 @@ impl RuleSet {
             loaded.sources.iter().map(|(_, source)| tenet::receipt::relative_name(&source.name, path)).collect();
         let schema = Schema::new(&loaded.program);
         let index = Index::new(&loaded.program);
-        Ok(RuleSet { loaded, schema, index, hash, files, loaded_at: Timestamp::now(), warnings })
+        let quoted = Quoted::new(&loaded.program);
+        Ok(RuleSet { loaded, schema, index, quoted, hash, files, loaded_at: Timestamp::now(), warnings })
     }
 
     /// `GET /v1/rules`: the set's identity and its warnings.
