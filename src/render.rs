@@ -89,7 +89,17 @@ impl Serialize for Because<'_> {
 /// anew, byte by byte, for every request. The output is the same bytes.
 #[derive(Debug)]
 pub struct Quoted {
+    /// Where the program it was made from keeps its rules, and how many: a
+    /// report uses these texts only for that program ([`Report::with_quoted`]).
+    from: (usize, usize),
     rules: Vec<QuotedRule>,
+}
+
+/// Which rules a program has, by where it keeps them: the same for the program
+/// wherever it is moved, different for any other (or for this one once its
+/// rules are changed and moved).
+fn rules_of(program: &Program) -> (usize, usize) {
+    (program.rules.as_ptr() as usize, program.rules.len())
 }
 
 #[derive(Debug)]
@@ -122,7 +132,12 @@ impl Quoted {
                 conditions: rule.when.iter().map(|when| quote(&when.text)).collect::<Option<_>>()?,
             })
         });
-        Some(Quoted { rules: rules.collect::<Option<_>>()? })
+        Some(Quoted { from: rules_of(program), rules: rules.collect::<Option<_>>()? })
+    }
+
+    /// Whether these are `program`'s texts: made from it, and its rules not changed since.
+    pub fn made_from(&self, program: &Program) -> bool {
+        self.from == rules_of(program)
     }
 }
 
@@ -289,10 +304,10 @@ impl<'a> Report<'a> {
     }
 
     /// Writes the program's texts from `quoted` (made once, from this report's
-    /// program) instead of escaping them again: the same bytes, sooner.
+    /// program) instead of escaping them again: the same bytes, sooner. Made
+    /// from another program, they would be the wrong texts: they are not used.
     pub fn with_quoted(mut self, quoted: &'a Quoted) -> Self {
-        // Made from another program, they would be the wrong texts: not used.
-        if quoted.rules.len() == self.program.rules.len() {
+        if quoted.made_from(self.program) {
             self.quoted = Some(quoted);
         }
         self

@@ -102,6 +102,11 @@ fn visible(program: &Program, facts: &Facts, outcome: &Outcome) -> String {
 fn compare(name: &str, program: &Program) -> String {
     let index = Index::new(program);
     let Some(quoted) = tenet::render::Quoted::new(program) else { panic!("{name}: the rules' texts cannot be quoted") };
+    // Used for this program only: a copy of it keeps its rules elsewhere.
+    assert!(
+        quoted.made_from(program) && !quoted.made_from(&program.clone()),
+        "{name}: quoted texts for another program"
+    );
     let mut dates = boundaries(program);
     dates.extend(["2020-06-15", "2026-11-29"].iter().filter_map(|text| text.parse::<jiff::civil::Date>().ok()));
     dates.sort();
