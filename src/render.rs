@@ -86,7 +86,9 @@ impl Serialize for Because<'_> {
 /// jurisdictions, citations, conditions), written as JSON once: for a caller
 /// that explains many requests against one program (`eval --batch --explain`,
 /// the service), whose explanations then copy them instead of escaping them
-/// anew, byte by byte, for every request. The output is the same bytes.
+/// anew, byte by byte, for every request. The output is the same bytes. Keep
+/// it with its program and drop the two together (the batch and the service
+/// do): it knows its program by where the program keeps its rules.
 #[derive(Debug)]
 pub struct Quoted {
     /// Where the program it was made from keeps its rules, and how many: a
