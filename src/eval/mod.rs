@@ -144,7 +144,7 @@ struct State<'a> {
     /// Conclusions on outcomes keyed by name (`set deadlines.notify to`), in the
     /// order drawn: the key is the one the program spells in the conclusion
     /// ([`State::key_of`]), not copied. A request draws a few, so a read looks
-    /// through them all and [`State::finish`] sorts them by key.
+    /// through them all; [`State::finish`] sorts them by key and takes each key's run.
     keyed: Vec<Keyed>,
     /// Per act: (rule, required?) for every `require` and `forbid` that fired.
     duties: Vec<Vec<(usize, bool)>>,
@@ -795,22 +795,22 @@ impl<'a> State<'a> {
                 }
                 OutcomeKind::Map(_) => {
                     let mut dates = BTreeMap::new();
-                    // Each key once, in order: the keyed conclusions are sorted by outcome and key.
-                    let mut last = None;
-                    let keys =
-                        self.keyed.iter().filter(|keyed| keyed.outcome == id.0).filter_map(|keyed| self.key_of(keyed));
-                    for key in keys {
-                        if last.replace(key) == Some(key) {
-                            continue;
-                        }
-                        match self.resolve(self.keyed_values(id.0, key), None) {
+                    // The keyed conclusions are sorted by outcome and key: each key's are a run.
+                    let same = |one: &Keyed, other: &Keyed| {
+                        one.outcome == other.outcome && self.key_of(one) == self.key_of(other)
+                    };
+                    for run in
+                        self.keyed.chunk_by(same).filter(|run| run.first().is_some_and(|keyed| keyed.outcome == id.0))
+                    {
+                        let Some(key) = run.first().and_then(|first| self.key_of(first)) else { continue };
+                        let values = || run.iter().map(|keyed| (keyed.rule, &keyed.value));
+                        match self.resolve(values(), None) {
                             Resolution::Value(value) => {
                                 dates.insert(key.to_string(), value.clone());
                             }
                             Resolution::Conflict(top) => {
                                 let subject = ConflictSubject::Outcome { outcome: id, key: Some(key.to_string()) };
-                                conflicts
-                                    .push(self.conflict(subject, self.strongest(self.keyed_values(id.0, key), top)));
+                                conflicts.push(self.conflict(subject, self.strongest(values(), top)));
                             }
                             Resolution::None => {}
                         }
