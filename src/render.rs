@@ -31,24 +31,13 @@ impl Serialize for RuleRef<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut out = serializer.serialize_struct("RuleRef", 3 + usize::from(self.jurisdiction.is_some()))?;
-        match self.quoted {
-            Some(quoted) => {
-                out.serialize_field("id", &*quoted.id)?;
-                out.serialize_field("title", &*quoted.title)?;
-                if let Some(jurisdiction) = &quoted.jurisdiction {
-                    out.serialize_field("jurisdiction", &**jurisdiction)?;
-                }
-                out.serialize_field("citations", &*quoted.citations)?;
-            }
-            None => {
-                out.serialize_field("id", self.id)?;
-                out.serialize_field("title", self.title)?;
-                if let Some(jurisdiction) = self.jurisdiction {
-                    out.serialize_field("jurisdiction", jurisdiction)?;
-                }
-                out.serialize_field("citations", self.citations)?;
-            }
+        let quoted = self.quoted;
+        field(&mut out, "id", quoted.map(|quoted| &*quoted.id), self.id)?;
+        field(&mut out, "title", quoted.map(|quoted| &*quoted.title), self.title)?;
+        if let Some(jurisdiction) = self.jurisdiction {
+            field(&mut out, "jurisdiction", quoted.and_then(|quoted| quoted.jurisdiction.as_deref()), jurisdiction)?;
         }
+        field(&mut out, "citations", quoted.map(|quoted| &*quoted.citations), self.citations)?;
         out.end()
     }
 }
@@ -70,15 +59,25 @@ impl Serialize for Because<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct as _;
         let mut out = serializer.serialize_struct("Because", 2 + usize::from(!self.assumed.is_empty()))?;
-        match self.quoted {
-            Some(quoted) => out.serialize_field("condition", quoted)?,
-            None => out.serialize_field("condition", self.condition)?,
-        }
+        field(&mut out, "condition", self.quoted, self.condition)?;
         out.serialize_field("values", &self.values)?;
         if !self.assumed.is_empty() {
             out.serialize_field("assumed", &self.assumed)?;
         }
         out.end()
+    }
+}
+
+/// Field `key` of a struct: its text as JSON already, when there is that, else as it is.
+fn field<S: serde::ser::SerializeStruct, T: Serialize + ?Sized>(
+    out: &mut S,
+    key: &'static str,
+    quoted: Option<&RawValue>,
+    plain: &T,
+) -> Result<(), S::Error> {
+    match quoted {
+        Some(quoted) => out.serialize_field(key, quoted),
+        None => out.serialize_field(key, plain),
     }
 }
 
