@@ -53,16 +53,23 @@ fn run(args: Vec<String>) -> Result<(), String> {
     };
     let loaded = load(std::slice::from_ref(&rules));
     if loaded.has_errors() {
-        return Err(format!("the rules in `{}` do not check: run `tenet check {}`", rules.display(), rules.display()));
+        let errors: Vec<_> = loaded.diagnostics.iter().filter(|diagnostic| diagnostic.is_error()).collect();
+        return Err(format!(
+            "the rules in `{}` do not check ({}, the first: {}): run `tenet check {}`",
+            rules.display(),
+            problems(errors.len()),
+            errors.first().map_or("", |diagnostic| diagnostic.message.as_str()),
+            rules.display()
+        ));
     }
     let schema = Schema::new(&loaded.program);
     let json = std::fs::read(&path).map_err(|error| format!("cannot read `{}`: {error}", path.display()))?;
     let facts = facts::from_json(&loaded.program, &schema, &json, None).map_err(|diagnostics| {
         let first = diagnostics.first().map_or(String::new(), |diagnostic| diagnostic.message.clone());
         format!(
-            "`{}` is not a valid request ({} problems, the first: {first}): run `tenet eval {} --facts {}`",
+            "`{}` is not a valid request ({}, the first: {first}): run `tenet eval {} --facts {}`",
             path.display(),
-            diagnostics.len(),
+            problems(diagnostics.len()),
             rules.display(),
             path.display()
         )
@@ -75,4 +82,9 @@ fn run(args: Vec<String>) -> Result<(), String> {
     let fired = decided.map_or(0, |outcome| outcome.fired.len());
     println!("{count} decisions of `{}`, {fired} rules fired in each", path.display());
     Ok(())
+}
+
+/// "1 problem", "3 problems".
+fn problems(count: usize) -> String {
+    format!("{count} problem{}", if count == 1 { "" } else { "s" })
 }
