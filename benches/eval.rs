@@ -118,7 +118,9 @@ fn evaluate_and_explain_line(bencher: divan::Bencher, name: &str) {
     bencher.bench(|| {
         let outcome = tenet::eval::evaluate(&FIXTURE.program, divan::black_box(facts));
         let mut line = Vec::new();
-        Report::new(&FIXTURE.program, facts, &outcome).with_quoted(&FIXTURE.quoted).write_json_line(true, &mut line);
+        Report::new(&FIXTURE.program, facts, &outcome)
+            .with_quoted(Some(&FIXTURE.quoted))
+            .write_json_line(true, &mut line);
         line
     });
 }

@@ -307,10 +307,9 @@ impl<'a> Report<'a> {
     /// Writes the program's texts from `quoted` (made once, from this report's
     /// program) instead of escaping them again: the same bytes, sooner. Made
     /// from another program, they would be the wrong texts: they are not used.
-    pub fn with_quoted(mut self, quoted: &'a Quoted) -> Self {
-        if quoted.made_from(self.program) {
-            self.quoted = Some(quoted);
-        }
+    /// `None` (a caller that made none) writes them as [`Report::new`] does.
+    pub fn with_quoted(mut self, quoted: Option<&'a Quoted>) -> Self {
+        self.quoted = quoted.filter(|quoted| quoted.made_from(self.program));
         self
     }
 

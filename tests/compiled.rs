@@ -146,7 +146,7 @@ fn compare(name: &str, program: &Program) -> String {
                 let line = report.json_line(true);
                 assert_eq!(line, report.json(true).to_string(), "{name}: json_line differs");
                 // The rules' texts written once as JSON give the same bytes.
-                let report = Report::new(program, &facts, &reference).with_quoted(&quoted);
+                let report = Report::new(program, &facts, &reference).with_quoted(Some(&quoted));
                 assert_eq!(report.json_line(true), line, "{name}: json_line differs with the texts quoted once");
             }
             // A service decides through the index and reports the outcomes the facts

@@ -216,11 +216,7 @@ impl Batch<'_> {
             return Err(outcome.error_diagnostics(self.program));
         }
         let mut line = Vec::new();
-        let mut report = Report::new(self.program, &facts, &outcome);
-        if let Some(quoted) = self.quoted {
-            report = report.with_quoted(quoted);
-        }
-        report.write_json_line(self.explain, &mut line);
+        Report::new(self.program, &facts, &outcome).with_quoted(self.quoted).write_json_line(self.explain, &mut line);
         Ok(line)
     }
 }

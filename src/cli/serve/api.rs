@@ -307,10 +307,9 @@ fn decide_one(set: &RuleSet, bytes: &[u8], facts: &Facts, asked: Asked, logging:
     if !outcome.errors.is_empty() {
         return Err(Problem::evaluation(outcome.error_diagnostics(program)));
     }
-    let mut report = Report::new(program, facts, &outcome).with_dependencies(&dependencies, asked.ask);
-    if let Some(quoted) = &set.quoted {
-        report = report.with_quoted(quoted);
-    }
+    let report = Report::new(program, facts, &outcome)
+        .with_dependencies(&dependencies, asked.ask)
+        .with_quoted(set.quoted.as_ref());
     let receipt =
         Receipt { rules: set.hash.clone(), as_of: outcome.as_of, engine: ENGINE, request: request_hash(bytes) };
     let receipt = serde_json::to_vec(&receipt).unwrap_or_default();
